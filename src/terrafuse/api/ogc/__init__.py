@@ -1,0 +1,1 @@
+"""OGC API - Processes documents, parsing and callbacks (no FastAPI routes)."""

@@ -1,0 +1,65 @@
+"""Subscriber callbacks (OGC ``callback`` class): POSTs to the URLs an execute request gave.
+
+``inProgressUri`` gets the statusInfo when the job starts, ``successUri`` the results
+document, ``failedUri`` an exception document with the job's id and reason.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+
+from terrafuse.api.ogc import documents as docs
+from terrafuse.core.executions import ExecutionStatus
+from terrafuse.engine.runner import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class OgcCallbacks:
+    """A :class:`terrafuse.engine.base.Notifier` that calls subscriber URLs."""
+
+    def __init__(self, rt: Runtime, public_url: str) -> None:
+        self.rt = rt
+        self.public_url = public_url.rstrip("/")
+        self._http = requests.Session()
+
+    def execution_changed(self, execution_id: str) -> None:
+        """Send the callback matching the execution's new status, if one was asked for."""
+        execution = self.rt.executions.get(execution_id)
+        if execution is None or execution.request.subscriber is None:
+            return
+        sub = execution.request.subscriber
+        org = self.rt.organisations.by_id(execution.organisation_id)
+        if org is None:
+            return
+        root = f"{self.public_url}/{org.namespace}/ogc-api"
+        if execution.status is ExecutionStatus.RUNNING and sub.in_progress_uri:
+            self._post(sub.in_progress_uri, docs.status_info(root, execution))
+        elif execution.status is ExecutionStatus.SUCCESSFUL and sub.success_uri:
+            desc = self.rt.registry.get(execution.service_id).description
+            ttl = self.rt.settings.result_url_ttl
+
+            def url_for(key: str) -> str:
+                return self.rt.storage.signed_url(key, "GET", ttl, self.public_url)
+
+            self._post(sub.success_uri, docs.results_document(root, execution, desc, url_for))
+        elif execution.status is ExecutionStatus.FAILED and sub.failed_uri:
+            body = docs.exception(
+                f"urn:terrafuse:error:{execution.error_code or 'execution-failed'}",
+                "Job failed",
+                500,
+                execution.message or "the job failed",
+                instance=f"{root}/jobs/{execution.id}",
+            )
+            body["jobID"] = execution.id
+            self._post(sub.failed_uri, body)
+
+    def _post(self, url: str, body: dict) -> None:
+        try:
+            response = self._http.post(url, json=body, timeout=self.rt.settings.callback_timeout)
+            if response.status_code >= 400:
+                log.warning("callback %s answered %s", url, response.status_code)
+        except requests.RequestException as exc:
+            log.warning("callback %s failed: %s", url, exc)

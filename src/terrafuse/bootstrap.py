@@ -1,0 +1,66 @@
+"""The composition root: the one place that picks concrete backends from settings."""
+
+from __future__ import annotations
+
+import logging
+
+from terrafuse.config import Settings
+from terrafuse.engine.runner import Runtime
+from terrafuse.services.registry import builtin_registry
+from terrafuse.storage.local import LocalObjectStore
+from terrafuse.store.db import Database
+from terrafuse.store.executions import Executions
+from terrafuse.store.organisations import Organisations
+from terrafuse.usecases.executions import Platform
+
+log = logging.getLogger(__name__)
+
+
+def public_url(settings: Settings) -> str:
+    """Where clients reach the server (for URLs sent outside a request, such as callbacks)."""
+    return settings.public_url or f"http://{settings.host}:{settings.port}"
+
+
+def build_runtime(settings: Settings, migrate: bool = True) -> Runtime:
+    """Database, object store, service registry and notifier, from settings."""
+    db = Database(settings.resolved_database_url)
+    if migrate:
+        db.migrate()
+    rt = Runtime(
+        settings=settings,
+        db=db,
+        executions=Executions(db),
+        organisations=Organisations(db),
+        storage=LocalObjectStore(settings.resolved_storage_dir, settings.secret_bytes()),
+        registry=builtin_registry(),
+    )
+    from terrafuse.api.ogc.callbacks import OgcCallbacks
+
+    rt.notifier = OgcCallbacks(rt, public_url(settings))
+    return rt
+
+
+def build_platform(settings: Settings) -> Platform:
+    """Everything the API server needs: runtime, Dask executor, dispatcher (recovery done)."""
+    from terrafuse.engine.dask import DaskExecutor
+    from terrafuse.engine.dispatcher import Dispatcher
+
+    rt = build_runtime(settings)
+    rt.organisations.ensure("Public", settings.default_namespace, allow_anonymous=True)
+    if settings.demo:
+        rt.organisations.ensure("Acme", "acme", allow_anonymous=True)
+    executor = DaskExecutor(settings)
+    dispatcher = Dispatcher(rt, executor)
+    # A cluster we just started cannot be running anything from before: settle those at once.
+    counts = dispatcher.recover(all_running_lost=executor.owns_cluster)
+    if any(counts.values()):
+        log.warning("recovered executions from a previous run: %s", counts)
+    dispatcher.start()
+    return Platform(rt=rt, dispatcher=dispatcher)
+
+
+def close_platform(platform: Platform) -> None:
+    """Stop the dispatcher and the executor, close the database."""
+    platform.dispatcher.stop()
+    platform.dispatcher.executor.close()
+    platform.rt.db.dispose()

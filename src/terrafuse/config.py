@@ -1,0 +1,105 @@
+"""One settings tree for the whole platform (environment prefix ``TERRAFUSE_``).
+
+Settings are plain data: the server passes them (as a dict) to workers, which build their own
+connections from them. Nothing connects at import time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Platform settings; every field can be set as ``TERRAFUSE_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="TERRAFUSE_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".terrafuse"), description="Folder for the SQLite file, objects, demo data."
+    )
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir.")
+    storage_dir: Path | None = Field(
+        default=None, description="Local object store folder; default data_dir/objects."
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Key for signed URLs; default a random key kept in data_dir/secret.key. Set it when "
+        "several servers share one store.",
+    )
+    dask_scheduler: str | None = Field(
+        default=None, description="tcp://host:port of an existing Dask scheduler."
+    )
+    dask_workers: int = Field(default=2, ge=1, description="Workers of the LocalCluster the server starts.")
+    dask_threads_per_worker: int = Field(default=1, ge=1)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = Field(default=None, description="Public root URL, when behind a proxy.")
+    default_namespace: str = Field(
+        default="public", description="Organisation served at /ogc-api without prefix."
+    )
+    demo: bool = False
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, description="Largest accepted JSON request body.")
+    max_object_bytes: int = Field(
+        default=5 * 1024**3, description="Largest object accepted through a signed PUT."
+    )
+    result_url_ttl: int = Field(default=24 * 3600, description="Lifetime (s) of signed URLs in results.")
+    job_lease_seconds: float = Field(
+        default=60.0, description="A running execution whose heartbeat is older than this is considered lost."
+    )
+    max_attempts: int = Field(
+        default=2, ge=1, description="Runs of an execution before a lost worker fails it."
+    )
+    callback_timeout: float = 10.0
+    remote_read_timeout: float = 30.0
+
+    @field_validator("data_dir", "storage_dir")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return value.expanduser().resolve() if value is not None else None
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to the SQLite file in the data folder."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'terrafuse.db'}"
+
+    @property
+    def resolved_storage_dir(self) -> Path:
+        """The local object store folder."""
+        return self.storage_dir or self.data_dir / "objects"
+
+    @property
+    def demo_stac_dir(self) -> Path:
+        """Where the demo STAC catalog is generated and served from."""
+        return self.data_dir / "demo" / "stac"
+
+    @property
+    def scratch_dir(self) -> Path:
+        """Scratch space for running work."""
+        return self.data_dir / "scratch"
+
+    def secret_bytes(self) -> bytes:
+        """The signing key; created once in the data folder when not configured."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".secret-{secrets.token_hex(4)}")
+            tmp.write_text(secrets.token_hex(32))
+            tmp.chmod(0o600)
+            # link() fails if another process created the key first: theirs wins, ours is dropped.
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+            tmp.unlink()
+        return path.read_text().strip().encode()
+
+    def to_wire(self) -> dict[str, Any]:
+        """Plain data to hand to workers (they rebuild ``Settings`` from it)."""
+        return self.model_dump(mode="json")

@@ -1,0 +1,1 @@
+"""Where work runs: executors, dispatcher and the worker entry point."""

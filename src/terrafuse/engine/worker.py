@@ -1,0 +1,227 @@
+"""The worker side: ``run_execution(execution_id, settings)`` is what Dask runs.
+
+A worker builds its own runtime from settings (cached per process) — never a live session or
+closure from the server. Parallel units of one execution (``RunContext.map``) become Dask tasks
+too; their progress goes through the ``execution_tasks`` table and is combined by the parent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from terrafuse.core.executions import Execution, ExecutionStatus
+from terrafuse.engine.inline import output_key
+from terrafuse.engine.runner import Heartbeat, Runtime, run_claimed
+from terrafuse.errors import ExecutionCancelled
+from terrafuse.storage.base import ObjectStore
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_RUNTIMES: dict[str, Runtime] = {}
+_RUNTIMES_LOCK = threading.Lock()
+# How often units write their progress and look for a dismissal.
+_UNIT_REPORT_SECONDS = 0.5
+
+
+def worker_runtime(settings: dict[str, Any]) -> Runtime:
+    """The runtime for these settings, built once per process."""
+    key = json.dumps(settings, sort_keys=True)
+    with _RUNTIMES_LOCK:
+        rt = _RUNTIMES.get(key)
+        if rt is None:
+            from terrafuse.bootstrap import build_runtime  # composition root, imported lazily
+            from terrafuse.config import Settings
+
+            # The server migrated the schema before dispatching anything.
+            rt = _RUNTIMES[key] = build_runtime(Settings.model_validate(settings), migrate=False)
+        return rt
+
+
+def run_execution(execution_id: str, settings: dict[str, Any]) -> str:
+    """Claim and run one execution; returns its final status (or ``skipped``).
+
+    Safe to call more than once for the same id: only the caller that wins the claim runs it.
+    """
+    rt = worker_runtime(settings)
+    execution = rt.executions.claim(execution_id)
+    if execution is None:
+        return "skipped"
+
+    def make_context(ex: Execution, heartbeat: Heartbeat) -> ClusterRunContext:
+        return ClusterRunContext(ex.id, settings, rt, heartbeat)
+
+    return run_claimed(rt, execution, make_context).value
+
+
+@dataclass
+class UnitContext:
+    """The picklable context of one parallel unit (a :class:`TaskContext`)."""
+
+    execution_id: str
+    settings: dict[str, Any]
+    index: int
+
+    def __post_init__(self) -> None:
+        self._last_report = 0.0
+        self._scratch: Path | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"execution_id": self.execution_id, "settings": self.settings, "index": self.index}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__post_init__()
+
+    @property
+    def _rt(self) -> Runtime:
+        return worker_runtime(self.settings)
+
+    @property
+    def storage(self) -> ObjectStore:
+        """The object store."""
+        return self._rt.storage
+
+    def check_cancelled(self) -> None:
+        """Raise if the execution is no longer running (dismissed or settled elsewhere)."""
+        if self._rt.executions.status(self.execution_id) is not ExecutionStatus.RUNNING:
+            raise ExecutionCancelled(f"execution {self.execution_id} was dismissed")
+
+    def progress(self, fraction: float) -> None:
+        """Record this unit's progress (throttled) and check for dismissal."""
+        now = time.monotonic()
+        if now - self._last_report < _UNIT_REPORT_SECONDS and fraction < 1.0:
+            return
+        self._last_report = now
+        self.check_cancelled()
+        self._rt.executions.set_task_progress(self.execution_id, self.index, min(max(fraction, 0.0), 1.0))
+
+    def log(self, message: str) -> None:
+        """Append a log line to the execution."""
+        self._rt.executions.add_log(self.execution_id, message)
+
+    def scratch_dir(self) -> Path:
+        """A scratch folder private to this unit."""
+        if self._scratch is None:
+            root = self._rt.settings.scratch_dir
+            root.mkdir(parents=True, exist_ok=True)
+            self._scratch = Path(tempfile.mkdtemp(prefix=f"{self.execution_id}-{self.index}-", dir=root))
+        return self._scratch
+
+    def output_key(self, *parts: str) -> str:
+        """``<execution>/<execution>/<parts...>``."""
+        return output_key(self.execution_id, *parts)
+
+    def close(self) -> None:
+        """Remove the scratch folder."""
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+
+def run_unit(fn: Callable[[UnitContext, T], R], ctx: UnitContext, item: T) -> R:
+    """Dask task wrapper of one unit: runs it and always cleans its scratch."""
+    try:
+        return fn(ctx, item)
+    finally:
+        ctx.close()
+
+
+class ClusterRunContext:
+    """The :class:`RunContext` of an execution running on a Dask worker."""
+
+    def __init__(
+        self, execution_id: str, settings: dict[str, Any], rt: Runtime, heartbeat: Heartbeat
+    ) -> None:
+        self.execution_id = execution_id
+        self._settings = settings
+        self._rt = rt
+        self._heartbeat = heartbeat
+        self._scratch: Path | None = None
+
+    @property
+    def storage(self) -> ObjectStore:
+        """The object store."""
+        return self._rt.storage
+
+    def check_cancelled(self) -> None:
+        """Raise once the heartbeat saw that the execution was dismissed."""
+        if self._heartbeat.cancelled.is_set():
+            raise ExecutionCancelled(f"execution {self.execution_id} was dismissed")
+
+    def progress(self, fraction: float) -> None:
+        """Report overall progress (flushed by the heartbeat)."""
+        self.check_cancelled()
+        self._heartbeat.set_progress(fraction)
+
+    def log(self, message: str) -> None:
+        """Append a log line."""
+        self._rt.executions.add_log(self.execution_id, message)
+
+    def scratch_dir(self) -> Path:
+        """A scratch folder for the execution's main task."""
+        if self._scratch is None:
+            root = self._rt.settings.scratch_dir
+            root.mkdir(parents=True, exist_ok=True)
+            self._scratch = Path(tempfile.mkdtemp(prefix=f"{self.execution_id}-", dir=root))
+        return self._scratch
+
+    def output_key(self, *parts: str) -> str:
+        """``<execution>/<execution>/<parts...>``."""
+        return output_key(self.execution_id, *parts)
+
+    def map(self, fn: Callable[[UnitContext, T], R], items: Sequence[T]) -> list[R]:
+        """Run the units as Dask tasks (seceding from this worker's thread pool while waiting)."""
+        from distributed import get_worker, wait, worker_client
+
+        try:
+            get_worker()
+        except ValueError:  # not inside a Dask worker (e.g. a direct call): run here, in order
+            return [
+                run_unit(fn, UnitContext(self.execution_id, self._settings, i), it)
+                for i, it in enumerate(items)
+            ]
+
+        n = max(len(items), 1)
+        with worker_client() as client:
+            futures = [
+                client.submit(
+                    run_unit,
+                    fn,
+                    UnitContext(self.execution_id, self._settings, i),
+                    item,
+                    key=f"unit-{self.execution_id}-{i}-{time.monotonic_ns()}",
+                    pure=False,
+                )
+                for i, item in enumerate(items)
+            ]
+            try:
+                while True:
+                    for future in futures:
+                        if future.status == "error":
+                            future.result()  # raises the unit's exception (the first failure wins)
+                    pending = [f for f in futures if not f.done()]
+                    parts = self._rt.executions.task_progress(self.execution_id)
+                    running = sum(p for i, p in parts.items() if not futures[i].done())
+                    self.progress((len(futures) - len(pending) + running) / n)
+                    if not pending:
+                        return [f.result() for f in futures]
+                    with contextlib.suppress(TimeoutError):
+                        wait(pending, timeout=_UNIT_REPORT_SECONDS, return_when="FIRST_COMPLETED")
+            finally:
+                client.cancel([f for f in futures if not f.done()])
+
+    def close(self) -> None:
+        """Remove the scratch folder."""
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None

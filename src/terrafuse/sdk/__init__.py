@@ -1,0 +1,1 @@
+"""The terrafuse Python SDK (client side; imports nothing of the server)."""

@@ -1,0 +1,118 @@
+"""The contract between the platform and a service (an executable algorithm).
+
+A service is a description (typed inputs and outputs, as JSON Schema, which the OGC API
+publishes as a process description) plus a ``run`` function. ``run`` gets a
+:class:`RunContext` that knows how to report progress, notice cancellation, log, write to
+the object store, and fan work out over the cluster. Services never see HTTP, SQL or Dask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol, TypeVar
+
+from terrafuse.storage.base import ObjectStore
+
+JobControl = Literal["sync-execute", "async-execute", "dismiss"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class InputDescription:
+    """One input of a service: a JSON Schema plus cardinality."""
+
+    title: str
+    schema: dict[str, Any]
+    description: str = ""
+    min_occurs: int = 1
+    max_occurs: int | Literal["unbounded"] = 1
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutputDescription:
+    """One output of a service: a JSON Schema (with ``contentMediaType`` for files)."""
+
+    title: str
+    schema: dict[str, Any]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceDescription:
+    """What a client needs to know to call a service."""
+
+    id: str
+    version: str
+    title: str
+    description: str
+    inputs: dict[str, InputDescription]
+    outputs: dict[str, OutputDescription]
+    keywords: tuple[str, ...] = ()
+    job_control: tuple[JobControl, ...] = ("sync-execute", "async-execute", "dismiss")
+    # Cheap services run in the API process for synchronous requests (no cluster round trip).
+    inline: bool = False
+    metadata: tuple[dict[str, str], ...] = field(default_factory=tuple)
+
+
+class TaskContext(Protocol):
+    """What a unit of work running on a worker may use. Instances are picklable."""
+
+    execution_id: str
+
+    @property
+    def storage(self) -> ObjectStore:
+        """The object store that outputs are written to."""
+        ...
+
+    def check_cancelled(self) -> None:
+        """Raise :class:`terrafuse.errors.ExecutionCancelled` if the execution was dismissed."""
+        ...
+
+    def progress(self, fraction: float) -> None:
+        """Report how far this unit of work is (0.0-1.0); also checks cancellation."""
+        ...
+
+    def log(self, message: str) -> None:
+        """Record a log line for the execution."""
+        ...
+
+    def scratch_dir(self) -> Path:
+        """A private temporary folder on this worker, removed when the execution ends."""
+        ...
+
+    def output_key(self, *parts: str) -> str:
+        """Object-store key for an output file: ``<execution>/<execution>/<parts...>``."""
+        ...
+
+
+class RunContext(TaskContext, Protocol):
+    """The context of a service's ``run``: a task context that can also fan out work."""
+
+    def map(self, fn: Callable[[TaskContext, T], R], items: Sequence[T]) -> list[R]:
+        """Run ``fn(ctx, item)`` for every item, in parallel on the cluster, results in order.
+
+        ``fn`` must be a module-level function and ``items`` plain picklable data. Progress
+        reported by each call is combined into the execution's progress. The first failure
+        cancels the rest and is raised.
+        """
+        ...
+
+
+class Service(Protocol):
+    """An executable algorithm."""
+
+    description: ServiceDescription
+
+    def run(self, ctx: RunContext, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Run with validated inputs (defaults filled) and return output values by id.
+
+        Output values are JSON-compatible. A reference to a stored object is written as
+        :func:`terrafuse.core.refs.object_ref` of its key; the API turns it into a URL the
+        client can fetch when it serves results.
+        """
+        ...

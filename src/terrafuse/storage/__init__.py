@@ -1,0 +1,1 @@
+"""Object storage: the protocol and its implementations."""

@@ -1,0 +1,319 @@
+"""Execution repository: the only place that knows how executions are stored.
+
+State changes are single conditional UPDATEs (``... WHERE status = 'accepted'``), so two
+workers, or a worker and a dismiss, can never both win a transition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, func, literal, or_, select, update
+
+from terrafuse.core.clock import utcnow
+from terrafuse.core.executions import (
+    FINISHED,
+    Execution,
+    ExecutionFilter,
+    ExecutionRequest,
+    ExecutionStatus,
+    OutputRequest,
+    ResponseForm,
+    Subscriber,
+)
+from terrafuse.store.db import Database
+from terrafuse.store.tables import ExecutionLogRow, ExecutionRow, ExecutionTaskRow
+
+_FINISHED = [s.value for s in FINISHED]
+
+
+def request_to_json(request: ExecutionRequest) -> dict[str, Any]:
+    """Serialise an execution request for storage."""
+    return asdict(request)
+
+
+def request_from_json(data: dict[str, Any]) -> ExecutionRequest:
+    """Rebuild an execution request from storage."""
+    outputs = data.get("outputs")
+    subscriber = data.get("subscriber")
+    return ExecutionRequest(
+        response=ResponseForm(data.get("response", "raw")),
+        outputs=None if outputs is None else {k: OutputRequest(**v) for k, v in outputs.items()},
+        subscriber=None if subscriber is None else Subscriber(**subscriber),
+    )
+
+
+def _to_model(row: ExecutionRow) -> Execution:
+    return Execution(
+        id=row.id,
+        organisation_id=row.organisation_id,
+        service_id=row.service_id,
+        service_version=row.service_version,
+        status=ExecutionStatus(row.status),
+        inputs=row.inputs,
+        request=request_from_json(row.request),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        progress=row.progress,
+        message=row.message,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        outputs=row.outputs,
+        attempts=row.attempts,
+        error_code=row.error_code,
+        heartbeat_at=row.heartbeat_at,
+    )
+
+
+class Executions:
+    """Reads and writes executions, their task progress and logs."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- creation and reads ---------------------------------------------------------------
+    def add(self, execution: Execution) -> None:
+        """Insert a new execution."""
+        with self.db.write() as s:
+            s.add(
+                ExecutionRow(
+                    id=execution.id,
+                    organisation_id=execution.organisation_id,
+                    service_id=execution.service_id,
+                    service_version=execution.service_version,
+                    status=execution.status.value,
+                    progress=execution.progress,
+                    message=execution.message,
+                    error_code=execution.error_code,
+                    inputs=execution.inputs,
+                    request=request_to_json(execution.request),
+                    outputs=execution.outputs,
+                    created_at=execution.created_at,
+                    updated_at=execution.updated_at,
+                    started_at=execution.started_at,
+                    finished_at=execution.finished_at,
+                    attempts=execution.attempts,
+                )
+            )
+
+    def get(self, execution_id: str, organisation_id: str | None = None) -> Execution | None:
+        """The execution, if it exists (and belongs to ``organisation_id`` when given)."""
+        with self.db.read() as s:
+            row = s.get(ExecutionRow, execution_id)
+            if row is None or (organisation_id is not None and row.organisation_id != organisation_id):
+                return None
+            return _to_model(row)
+
+    def status(self, execution_id: str) -> ExecutionStatus | None:
+        """Just the status (cheap; used by cancellation checks)."""
+        with self.db.read() as s:
+            value = s.scalar(select(ExecutionRow.status).where(ExecutionRow.id == execution_id))
+            return None if value is None else ExecutionStatus(value)
+
+    def list(self, organisation_id: str, flt: ExecutionFilter, now: datetime) -> tuple[list[Execution], bool]:
+        """A page of executions, newest first, and whether more follow."""
+        conditions: list[ColumnElement[bool]] = [ExecutionRow.organisation_id == organisation_id]
+        if flt.service_ids:
+            conditions.append(ExecutionRow.service_id.in_(flt.service_ids))
+        if flt.statuses:
+            conditions.append(ExecutionRow.status.in_([s.value for s in flt.statuses]))
+        if flt.created_from is not None:
+            conditions.append(ExecutionRow.created_at >= flt.created_from)
+        if flt.created_to is not None:
+            conditions.append(ExecutionRow.created_at <= flt.created_to)
+        if flt.min_duration is not None or flt.max_duration is not None:
+            duration = self._duration_seconds(now)
+            conditions.append(ExecutionRow.started_at.is_not(None))
+            conditions.append(
+                or_(
+                    ExecutionRow.finished_at.is_not(None),
+                    ExecutionRow.status == ExecutionStatus.RUNNING.value,
+                )
+            )
+            if flt.min_duration is not None:
+                conditions.append(duration >= flt.min_duration)
+            if flt.max_duration is not None:
+                conditions.append(duration <= flt.max_duration)
+        query = (
+            select(ExecutionRow)
+            .where(and_(*conditions))
+            .order_by(ExecutionRow.created_at.desc(), ExecutionRow.id.desc())
+            .offset(flt.offset)
+            .limit(flt.limit + 1)
+        )
+        with self.db.read() as s:
+            rows = list(s.scalars(query))
+        return [_to_model(r) for r in rows[: flt.limit]], len(rows) > flt.limit
+
+    def _duration_seconds(self, now: datetime) -> ColumnElement[float]:
+        end = func.coalesce(ExecutionRow.finished_at, literal(now, ExecutionRow.finished_at.type))
+        if self.db.is_sqlite:
+            return (func.julianday(end) - func.julianday(ExecutionRow.started_at)) * 86400.0
+        return func.extract("epoch", end - ExecutionRow.started_at)
+
+    # -- transitions ----------------------------------------------------------------------
+    def claim(self, execution_id: str) -> Execution | None:
+        """accepted -> running; returns the execution if this caller won the claim."""
+        now = utcnow()
+        with self.db.write() as s:
+            result = s.execute(
+                update(ExecutionRow)
+                .where(ExecutionRow.id == execution_id, ExecutionRow.status == ExecutionStatus.ACCEPTED.value)
+                .values(
+                    status=ExecutionStatus.RUNNING.value,
+                    started_at=now,
+                    heartbeat_at=now,
+                    updated_at=now,
+                    attempts=ExecutionRow.attempts + 1,
+                    progress=0,
+                )
+            )
+            if result.rowcount != 1:
+                return None
+            s.execute(delete(ExecutionTaskRow).where(ExecutionTaskRow.execution_id == execution_id))
+            row = s.get(ExecutionRow, execution_id)
+            assert row is not None
+            return _to_model(row)
+
+    def heartbeat(self, execution_id: str, progress: int | None = None, message: str | None = None) -> bool:
+        """Refresh a running execution's lease (and progress); False if it is no longer running."""
+        now = utcnow()
+        values: dict[str, Any] = {"heartbeat_at": now}
+        if progress is not None:
+            values["progress"] = progress
+            values["updated_at"] = now
+        if message is not None:
+            values["message"] = message
+        with self.db.write() as s:
+            result = s.execute(
+                update(ExecutionRow)
+                .where(ExecutionRow.id == execution_id, ExecutionRow.status == ExecutionStatus.RUNNING.value)
+                .values(**values)
+            )
+            return result.rowcount == 1
+
+    def finish(
+        self,
+        execution_id: str,
+        status: ExecutionStatus,
+        outputs: dict[str, Any] | None = None,
+        message: str | None = None,
+        error_code: str | None = None,
+    ) -> bool:
+        """running -> successful/failed; False if the execution was dismissed meanwhile."""
+        now = utcnow()
+        values: dict[str, Any] = {
+            "status": status.value,
+            "finished_at": now,
+            "updated_at": now,
+            "outputs": outputs,
+            "message": message,
+            "error_code": error_code,
+        }
+        if status is ExecutionStatus.SUCCESSFUL:
+            values["progress"] = 100
+        with self.db.write() as s:
+            result = s.execute(
+                update(ExecutionRow)
+                .where(ExecutionRow.id == execution_id, ExecutionRow.status == ExecutionStatus.RUNNING.value)
+                .values(**values)
+            )
+            return result.rowcount == 1
+
+    def dismiss(self, execution_id: str, message: str) -> Execution | None:
+        """Any status -> dismissed (outputs forgotten); returns the execution as it is afterwards."""
+        now = utcnow()
+        with self.db.write() as s:
+            row = s.get(ExecutionRow, execution_id)
+            if row is None:
+                return None
+            if row.status != ExecutionStatus.DISMISSED.value:
+                row.status = ExecutionStatus.DISMISSED.value
+                row.finished_at = row.finished_at or now
+                row.updated_at = now
+                row.message = message
+                row.outputs = None
+            return _to_model(row)
+
+    def requeue_or_fail(self, execution_id: str, max_attempts: int, message: str) -> ExecutionStatus | None:
+        """Settle a running execution whose worker was lost: back to accepted, or failed after
+        ``max_attempts`` runs. Returns the new status, or None if it was not running any more."""
+        now = utcnow()
+        with self.db.write() as s:
+            row = s.get(ExecutionRow, execution_id)
+            if row is None or row.status != ExecutionStatus.RUNNING.value:
+                return None
+            if row.attempts < max_attempts:
+                row.status = ExecutionStatus.ACCEPTED.value
+                row.progress = 0
+                row.started_at = None
+                row.message = "re-queued after its worker was lost"
+            else:
+                row.status = ExecutionStatus.FAILED.value
+                row.finished_at = now
+                row.message = message
+                row.error_code = "worker-lost"
+            row.updated_at = now
+            return ExecutionStatus(row.status)
+
+    # -- queries for the dispatcher -------------------------------------------------------
+    def ids_with_status(self, status: ExecutionStatus, limit: int = 1000) -> list[str]:
+        """Ids of executions in ``status``, oldest first."""
+        with self.db.read() as s:
+            return list(
+                s.scalars(
+                    select(ExecutionRow.id)
+                    .where(ExecutionRow.status == status.value)
+                    .order_by(ExecutionRow.created_at)
+                    .limit(limit)
+                )
+            )
+
+    def stale_running(self, cutoff: datetime) -> list[str]:
+        """Running executions whose last heartbeat is older than ``cutoff``."""
+        with self.db.read() as s:
+            return list(
+                s.scalars(
+                    select(ExecutionRow.id).where(
+                        ExecutionRow.status == ExecutionStatus.RUNNING.value,
+                        or_(ExecutionRow.heartbeat_at.is_(None), ExecutionRow.heartbeat_at < cutoff),
+                    )
+                )
+            )
+
+    # -- parallel task progress and logs --------------------------------------------------
+    def set_task_progress(self, execution_id: str, idx: int, progress: float) -> None:
+        """Record the progress of one parallel unit."""
+        with self.db.write() as s:
+            row = s.get(ExecutionTaskRow, (execution_id, idx))
+            if row is None:
+                s.add(ExecutionTaskRow(execution_id=execution_id, idx=idx, progress=progress))
+            else:
+                row.progress = progress
+
+    def task_progress(self, execution_id: str) -> dict[int, float]:
+        """Progress of each parallel unit that reported."""
+        with self.db.read() as s:
+            rows = s.execute(
+                select(ExecutionTaskRow.idx, ExecutionTaskRow.progress).where(
+                    ExecutionTaskRow.execution_id == execution_id
+                )
+            )
+            return {idx: progress for idx, progress in rows}
+
+    def add_log(self, execution_id: str, message: str) -> None:
+        """Append a log line."""
+        with self.db.write() as s:
+            s.add(ExecutionLogRow(execution_id=execution_id, logged_at=utcnow(), message=message))
+
+    def logs(self, execution_id: str) -> list[tuple[datetime, str]]:
+        """All log lines, oldest first."""
+        with self.db.read() as s:
+            rows = s.execute(
+                select(ExecutionLogRow.logged_at, ExecutionLogRow.message)
+                .where(ExecutionLogRow.execution_id == execution_id)
+                .order_by(ExecutionLogRow.id)
+            )
+            return [(at, msg) for at, msg in rows]

@@ -1,0 +1,1 @@
+"""Application layer: one module per resource, acting for an explicit principal."""

@@ -1,0 +1,145 @@
+"""Execution use cases: submit, read, list, dismiss, results.
+
+Each function takes the acting organisation explicitly; an execution of another organisation
+answers exactly as one that does not exist.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from terrafuse.core.clock import new_id, utcnow
+from terrafuse.core.executions import Execution, ExecutionFilter, ExecutionRequest, ExecutionStatus
+from terrafuse.core.organisations import Organisation
+from terrafuse.engine.dispatcher import Dispatcher
+from terrafuse.engine.inline import InlineRunContext
+from terrafuse.engine.runner import Heartbeat, Runtime, run_claimed
+from terrafuse.errors import ExecutionFailed, NoSuchExecution, NoSuchNamespace, ResultNotReady, Unauthorized
+from terrafuse.services.base import Service
+from terrafuse.usecases.validation import validate_inputs
+
+
+class Mode(enum.StrEnum):
+    """Whether the caller waits for the execution to finish."""
+
+    SYNC = "sync"
+    ASYNC = "async"
+
+
+@dataclass
+class Platform:
+    """Everything the use cases act on (built by ``terrafuse.bootstrap``)."""
+
+    rt: Runtime
+    dispatcher: Dispatcher
+
+
+def organisation(platform: Platform, namespace: str, authenticated: bool = False) -> Organisation:
+    """The organisation named by ``namespace``, if the caller may act in it."""
+    org = platform.rt.organisations.by_namespace(namespace)
+    if org is None:
+        raise NoSuchNamespace(f"no namespace {namespace!r}")
+    if not (org.allow_anonymous or authenticated):
+        raise Unauthorized(f"namespace {namespace!r} needs credentials")
+    return org
+
+
+def submit(
+    platform: Platform,
+    org: Organisation,
+    service: Service,
+    raw_inputs: dict[str, Any],
+    request: ExecutionRequest,
+    mode: Mode,
+    sync_timeout: float = 600.0,
+) -> Execution:
+    """Validate and record a new execution, then run it (sync) or queue it (async).
+
+    Nothing is stored when the inputs are invalid. In sync mode the returned execution is
+    finished unless ``sync_timeout`` passed first.
+    """
+    inputs = validate_inputs(service.description, raw_inputs)
+    now = utcnow()
+    execution = Execution(
+        id=new_id(),
+        organisation_id=org.id,
+        service_id=service.description.id,
+        service_version=service.description.version,
+        status=ExecutionStatus.ACCEPTED,
+        inputs=inputs,
+        request=request,
+        created_at=now,
+        updated_at=now,
+    )
+    rt = platform.rt
+    rt.executions.add(execution)
+    if mode is Mode.SYNC and service.description.inline:
+        _run_inline(rt, execution.id)
+    else:
+        platform.dispatcher.dispatch(execution.id)
+        if mode is Mode.SYNC:
+            platform.dispatcher.executor.wait(execution.id, sync_timeout)
+    return get(platform, org, execution.id)
+
+
+def _run_inline(rt: Runtime, execution_id: str) -> None:
+    execution = rt.executions.claim(execution_id)
+    if execution is None:
+        return
+
+    def make_context(ex: Execution, heartbeat: Heartbeat) -> InlineRunContext:
+        return InlineRunContext(
+            ex.id,
+            rt.storage,
+            rt.settings.scratch_dir,
+            cancelled=heartbeat.cancelled.is_set,
+            progress_sink=heartbeat.set_progress,
+            log_sink=lambda message: rt.executions.add_log(ex.id, message),
+        )
+
+    run_claimed(rt, execution, make_context)
+
+
+def get(platform: Platform, org: Organisation, execution_id: str) -> Execution:
+    """The execution (raises ``NoSuchExecution``)."""
+    execution = platform.rt.executions.get(execution_id, org.id)
+    if execution is None:
+        raise NoSuchExecution(f"no job with id {execution_id!r}")
+    return execution
+
+
+def list_executions(
+    platform: Platform, org: Organisation, flt: ExecutionFilter
+) -> tuple[list[Execution], bool]:
+    """A page of the organisation's executions, newest first, and whether more follow."""
+    return platform.rt.executions.list(org.id, flt, utcnow())
+
+
+def dismiss(platform: Platform, org: Organisation, execution_id: str) -> Execution:
+    """Stop the execution if it is queued or running, and delete its outputs."""
+    get(platform, org, execution_id)
+    execution = platform.rt.executions.dismiss(execution_id, "dismissed by the client")
+    assert execution is not None
+    platform.dispatcher.executor.cancel(execution_id)
+    platform.rt.storage.delete_prefix(f"{execution_id}/")
+    return execution
+
+
+def results(platform: Platform, org: Organisation, execution_id: str) -> Execution:
+    """The execution, if it succeeded (its ``outputs`` are the results)."""
+    execution = get(platform, org, execution_id)
+    if execution.status is ExecutionStatus.SUCCESSFUL:
+        return execution
+    if execution.status is ExecutionStatus.FAILED:
+        raise ExecutionFailed(execution.message or "the job failed", code=execution.error_code)
+    if execution.status is ExecutionStatus.DISMISSED:
+        raise NoSuchExecution(f"job {execution_id!r} was dismissed; its results were deleted")
+    raise ResultNotReady(f"job {execution_id!r} is {execution.status.value}; results are not ready yet")
+
+
+def logs(platform: Platform, org: Organisation, execution_id: str) -> list[tuple[Any, str]]:
+    """The execution's log lines."""
+    get(platform, org, execution_id)
+    return platform.rt.executions.logs(execution_id)

@@ -9,7 +9,11 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="terrafuse: an open Earth-observation processing platform.", no_args_is_help=True)
+app = typer.Typer(
+    help="terrafuse: an open Earth-observation processing platform.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="Folder for the database, objects and demo data.")
@@ -53,7 +57,7 @@ def serve(
         settings = settings.model_copy(update={"host": "127.0.0.1"})
     catalog = None
     if settings.demo:
-        catalog, seconds = _build_demo(settings)
+        catalog, seconds = _build_demo(settings, settings.demo_resolution)
         typer.echo(f"demo STAC catalog ready in {seconds:.1f} s: {catalog.catalog_path}")
     platform = build_platform(settings)
     url = public_url(settings)

@@ -17,7 +17,9 @@ from terrafuse.usecases.executions import Platform
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str, dask_scheduler: str) -> Settings:
     """Settings of a fresh platform in a temp folder."""
-    return Settings(data_dir=tmp_path / "data", database_url=database_url, dask_scheduler=dask_scheduler, demo=True)
+    return Settings(
+        data_dir=tmp_path / "data", database_url=database_url, dask_scheduler=dask_scheduler, demo=True
+    )
 
 
 @pytest.fixture

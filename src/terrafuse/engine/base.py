@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from terrafuse.core.executions import Execution
+
 
 class Executor(Protocol):
     """Submits executions (by id) to where work runs."""
@@ -28,6 +30,7 @@ class Executor(Protocol):
 class Notifier(Protocol):
     """Told about status changes (to send callbacks, e-mails, ...)."""
 
-    def execution_changed(self, execution_id: str) -> None:
-        """The execution started or finished; read it and tell whoever asked to know."""
+    def execution_changed(self, execution: Execution) -> None:
+        """The execution started or finished (``execution`` may be the state before the change:
+        re-read it when its current state matters)."""
         ...

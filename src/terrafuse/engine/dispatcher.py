@@ -58,7 +58,8 @@ class Dispatcher:
             elif status is ExecutionStatus.FAILED:
                 counts["failed"] += 1
                 self.rt.storage.delete_prefix(f"{eid}/")
-                self.rt.notify(eid)
+                if ex is not None:
+                    self.rt.notify(ex)
         in_flight = getattr(self.executor, "in_flight", None)
         for eid in executions.ids_with_status(ExecutionStatus.ACCEPTED):
             if in_flight is not None and in_flight(eid):

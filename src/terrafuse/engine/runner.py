@@ -40,14 +40,14 @@ class Runtime:
     registry: ServiceRegistry
     notifier: Notifier | None = None
 
-    def notify(self, execution_id: str) -> None:
+    def notify(self, execution: Execution) -> None:
         """Tell the notifier; its failures never break the run."""
         if self.notifier is None:
             return
         try:
-            self.notifier.execution_changed(execution_id)
+            self.notifier.execution_changed(execution)
         except Exception:  # a bad callback URL must not fail the execution
-            log.exception("notification for execution %s failed", execution_id)
+            log.exception("notification for execution %s failed", execution.id)
 
 
 class Heartbeat:
@@ -106,7 +106,7 @@ def run_claimed(rt: Runtime, execution: Execution, make_context: ContextFactory)
 
     Returns the final status. Never raises for failures of the service itself.
     """
-    rt.notify(execution.id)
+    rt.notify(execution)
     heartbeat = Heartbeat(rt.executions, execution.id, rt.settings.job_lease_seconds).start()
     ctx = make_context(execution, heartbeat)
     status = ExecutionStatus.FAILED
@@ -139,7 +139,7 @@ def run_claimed(rt: Runtime, execution: Execution, make_context: ContextFactory)
     if status is not ExecutionStatus.SUCCESSFUL:
         # Nothing half-written stays behind: drop whatever the run stored.
         rt.storage.delete_prefix(f"{execution.id}/")
-    rt.notify(execution.id)
+    rt.notify(execution)
     return status
 
 

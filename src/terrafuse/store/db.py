@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -81,6 +81,18 @@ class Database:
         """A session whose transaction commits at the end of the block (or rolls back on error)."""
         with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
             yield session
+
+    @contextlib.contextmanager
+    def write_conn(self) -> Iterator[Connection]:
+        """A Core connection in a write transaction (the hot paths skip the ORM's overhead)."""
+        with self._write_engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def read_conn(self) -> Iterator[Connection]:
+        """A Core connection for reads."""
+        with self.engine.connect() as conn:
+            yield conn
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (safe when several servers start together)."""

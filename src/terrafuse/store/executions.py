@@ -10,11 +10,10 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, or_, select, update
 
 from terrafuse.core.clock import utcnow
 from terrafuse.core.executions import (
-    FINISHED,
     Execution,
     ExecutionFilter,
     ExecutionRequest,
@@ -26,7 +25,7 @@ from terrafuse.core.executions import (
 from terrafuse.store.db import Database
 from terrafuse.store.tables import ExecutionLogRow, ExecutionRow, ExecutionTaskRow
 
-_FINISHED = [s.value for s in FINISHED]
+_T = ExecutionRow.__table__
 
 
 def request_to_json(request: ExecutionRequest) -> dict[str, Any]:
@@ -45,7 +44,8 @@ def request_from_json(data: dict[str, Any]) -> ExecutionRequest:
     )
 
 
-def _to_model(row: ExecutionRow) -> Execution:
+def _to_model(row: Any) -> Execution:
+    """Map an ORM row or a Core row (same attribute names) to the domain model."""
     return Execution(
         id=row.id,
         organisation_id=row.organisation_id,
@@ -76,9 +76,9 @@ class Executions:
     # -- creation and reads ---------------------------------------------------------------
     def add(self, execution: Execution) -> None:
         """Insert a new execution."""
-        with self.db.write() as s:
-            s.add(
-                ExecutionRow(
+        with self.db.write_conn() as conn:
+            conn.execute(
+                insert(_T).values(
                     id=execution.id,
                     organisation_id=execution.organisation_id,
                     service_id=execution.service_id,
@@ -94,23 +94,24 @@ class Executions:
                     updated_at=execution.updated_at,
                     started_at=execution.started_at,
                     finished_at=execution.finished_at,
+                    heartbeat_at=execution.heartbeat_at,
                     attempts=execution.attempts,
                 )
             )
 
     def get(self, execution_id: str, organisation_id: str | None = None) -> Execution | None:
         """The execution, if it exists (and belongs to ``organisation_id`` when given)."""
-        with self.db.read() as s:
-            row = s.get(ExecutionRow, execution_id)
-            if row is None or (organisation_id is not None and row.organisation_id != organisation_id):
-                return None
-            return _to_model(row)
+        with self.db.read_conn() as conn:
+            row = conn.execute(select(_T).where(_T.c.id == execution_id)).first()
+        if row is None or (organisation_id is not None and row.organisation_id != organisation_id):
+            return None
+        return _to_model(row)
 
     def status(self, execution_id: str) -> ExecutionStatus | None:
         """Just the status (cheap; used by cancellation checks)."""
-        with self.db.read() as s:
-            value = s.scalar(select(ExecutionRow.status).where(ExecutionRow.id == execution_id))
-            return None if value is None else ExecutionStatus(value)
+        with self.db.read_conn() as conn:
+            value = conn.execute(select(_T.c.status).where(_T.c.id == execution_id)).scalar()
+        return None if value is None else ExecutionStatus(value)
 
     def list(self, organisation_id: str, flt: ExecutionFilter, now: datetime) -> tuple[list[Execution], bool]:
         """A page of executions, newest first, and whether more follow."""
@@ -157,25 +158,25 @@ class Executions:
     def claim(self, execution_id: str) -> Execution | None:
         """accepted -> running; returns the execution if this caller won the claim."""
         now = utcnow()
-        with self.db.write() as s:
-            result = s.execute(
-                update(ExecutionRow)
-                .where(ExecutionRow.id == execution_id, ExecutionRow.status == ExecutionStatus.ACCEPTED.value)
+        with self.db.write_conn() as conn:
+            row = conn.execute(
+                update(_T)
+                .where(_T.c.id == execution_id, _T.c.status == ExecutionStatus.ACCEPTED.value)
                 .values(
                     status=ExecutionStatus.RUNNING.value,
                     started_at=now,
                     heartbeat_at=now,
                     updated_at=now,
-                    attempts=ExecutionRow.attempts + 1,
+                    attempts=_T.c.attempts + 1,
                     progress=0,
                 )
-            )
-            if result.rowcount != 1:
+                .returning(*_T.c)
+            ).first()
+            if row is None:
                 return None
-            s.execute(delete(ExecutionTaskRow).where(ExecutionTaskRow.execution_id == execution_id))
-            row = s.get(ExecutionRow, execution_id)
-            assert row is not None
-            return _to_model(row)
+            if row.attempts > 1:  # a re-run: forget the progress of the lost attempt
+                conn.execute(delete(ExecutionTaskRow).where(ExecutionTaskRow.execution_id == execution_id))
+        return _to_model(row)
 
     def heartbeat(self, execution_id: str, progress: int | None = None, message: str | None = None) -> bool:
         """Refresh a running execution's lease (and progress); False if it is no longer running."""
@@ -186,10 +187,10 @@ class Executions:
             values["updated_at"] = now
         if message is not None:
             values["message"] = message
-        with self.db.write() as s:
-            result = s.execute(
-                update(ExecutionRow)
-                .where(ExecutionRow.id == execution_id, ExecutionRow.status == ExecutionStatus.RUNNING.value)
+        with self.db.write_conn() as conn:
+            result = conn.execute(
+                update(_T)
+                .where(_T.c.id == execution_id, _T.c.status == ExecutionStatus.RUNNING.value)
                 .values(**values)
             )
             return result.rowcount == 1
@@ -214,10 +215,10 @@ class Executions:
         }
         if status is ExecutionStatus.SUCCESSFUL:
             values["progress"] = 100
-        with self.db.write() as s:
-            result = s.execute(
-                update(ExecutionRow)
-                .where(ExecutionRow.id == execution_id, ExecutionRow.status == ExecutionStatus.RUNNING.value)
+        with self.db.write_conn() as conn:
+            result = conn.execute(
+                update(_T)
+                .where(_T.c.id == execution_id, _T.c.status == ExecutionStatus.RUNNING.value)
                 .values(**values)
             )
             return result.rowcount == 1

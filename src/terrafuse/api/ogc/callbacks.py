@@ -11,7 +11,7 @@ import logging
 import requests
 
 from terrafuse.api.ogc import documents as docs
-from terrafuse.core.executions import ExecutionStatus
+from terrafuse.core.executions import Execution, ExecutionStatus
 from terrafuse.engine.runner import Runtime
 
 log = logging.getLogger(__name__)
@@ -25,9 +25,11 @@ class OgcCallbacks:
         self.public_url = public_url.rstrip("/")
         self._http = requests.Session()
 
-    def execution_changed(self, execution_id: str) -> None:
+    def execution_changed(self, execution: Execution) -> None:
         """Send the callback matching the execution's new status, if one was asked for."""
-        execution = self.rt.executions.get(execution_id)
+        if execution.request.subscriber is None:
+            return  # the common case: no database read at all
+        execution = self.rt.executions.get(execution.id)
         if execution is None or execution.request.subscriber is None:
             return
         sub = execution.request.subscriber

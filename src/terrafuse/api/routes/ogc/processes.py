@@ -86,13 +86,16 @@ async def execute(process_id: str, request: Request, scope: OgcScope = Depends(o
         headers["Location"] = job_url
         return JSONResponse(docs.status_info(scope.root, execution), status_code=201, headers=headers)
     # Synchronous: a job exists anyway, so say where to monitor it (OGC 1.0, 7.11.2).
-    headers["Link"] = f"<{job_url}>; rel=monitor"
+    monitor = f"<{job_url}>; rel=monitor"
     if execution.status is not ExecutionStatus.SUCCESSFUL:
         results = uc.results  # raises the job's failure as a domain error
         await run_in_threadpool(results, scope.platform, scope.org, execution.id)
     url_for = url_signer(scope)
     if execution.request.response is ResponseForm.DOCUMENT:
-        return JSONResponse(docs.results_document(scope.root, execution, desc, url_for), headers=headers)
-    response = raw_response(scope.root, execution, desc, url_for)
+        response: Response = JSONResponse(docs.results_document(scope.root, execution, desc, url_for))
+    else:
+        response = raw_response(scope.root, execution, desc, url_for)
     response.headers.update(headers)
+    # Added, not set: raw results sent by reference carry their own Link headers.
+    response.headers.append("Link", monitor)
     return response

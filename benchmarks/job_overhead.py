@@ -22,7 +22,6 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
-
 from _server import ServerProcess
 
 N_ASYNC = 200
@@ -33,7 +32,7 @@ PACED_RATE = 50.0
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(int(round(q * (len(ordered) - 1))), len(ordered) - 1)]
+    return ordered[min(round(q * (len(ordered) - 1)), len(ordered) - 1)]
 
 
 def ms(values: list[float]) -> dict[str, float]:

@@ -45,7 +45,9 @@ class Settings(BaseSettings):
         default="public", description="Organisation served at /ogc-api without prefix."
     )
     demo: bool = False
-    demo_resolution: float = Field(default=20.0, gt=0, description="Pixel size (m) of the generated demo scenes.")
+    demo_resolution: float = Field(
+        default=20.0, gt=0, description="Pixel size (m) of the generated demo scenes."
+    )
     max_body_bytes: int = Field(default=10 * 1024 * 1024, description="Largest accepted JSON request body.")
     max_object_bytes: int = Field(
         default=5 * 1024**3, description="Largest object accepted through a signed PUT."

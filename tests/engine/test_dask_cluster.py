@@ -37,7 +37,7 @@ def external_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             [*_dask_cli(), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
             stdout=open(logs / "scheduler.log", "wb"),
             stderr=subprocess.STDOUT,
-            env=env,  # noqa: SIM115
+            env=env,
         )
     ]
     for i in range(2):
@@ -46,7 +46,7 @@ def external_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 [*_dask_cli(), "worker", address, "--nthreads", "1", "--no-dashboard", "--name", f"w{i}"],
                 stdout=open(logs / f"worker{i}.log", "wb"),
                 stderr=subprocess.STDOUT,
-                env=env,  # noqa: SIM115
+                env=env,
             )
         )
     from distributed import Client

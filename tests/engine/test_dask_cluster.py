@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -32,10 +33,15 @@ def external_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     address = f"tcp://127.0.0.1:{port}"
     logs = tmp_path_factory.mktemp("dask")
     env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    files = contextlib.ExitStack()
+
+    def log(name: str):  # type: ignore[no-untyped-def]
+        return files.enter_context(open(logs / name, "wb"))
+
     procs = [
         subprocess.Popen(
             [*_dask_cli(), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-            stdout=open(logs / "scheduler.log", "wb"),
+            stdout=log("scheduler.log"),
             stderr=subprocess.STDOUT,
             env=env,
         )
@@ -44,7 +50,7 @@ def external_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         procs.append(
             subprocess.Popen(
                 [*_dask_cli(), "worker", address, "--nthreads", "1", "--no-dashboard", "--name", f"w{i}"],
-                stdout=open(logs / f"worker{i}.log", "wb"),
+                stdout=log(f"worker{i}.log"),
                 stderr=subprocess.STDOUT,
                 env=env,
             )
@@ -71,6 +77,7 @@ def external_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 p.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 p.kill()
+        files.close()
 
 
 @pytest.fixture

@@ -1,0 +1,94 @@
+"""Recovery: accepted jobs that were never dispatched, and running jobs whose worker went silent."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from terrafuse.bootstrap import build_platform, close_platform
+from terrafuse.config import Settings
+from terrafuse.core.clock import new_id, utcnow
+from terrafuse.core.executions import Execution, ExecutionRequest, ExecutionStatus
+from terrafuse.usecases.executions import Platform
+
+
+@pytest.fixture
+def platform(tmp_path: Path, database_url: str, dask_scheduler: str):  # type: ignore[no-untyped-def]
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        dask_scheduler=dask_scheduler,
+        job_lease_seconds=2,
+    )
+    p = build_platform(settings)
+    yield p
+    close_platform(p)
+
+
+def _execution(
+    platform: Platform, status: ExecutionStatus, attempts: int = 0, stale: bool = False
+) -> Execution:
+    org = platform.rt.organisations.by_namespace("public")
+    assert org is not None
+    now = utcnow()
+    started = now - timedelta(seconds=30) if status is ExecutionStatus.RUNNING else None
+    ex = Execution(
+        id=new_id(),
+        organisation_id=org.id,
+        service_id="echo",
+        service_version="1.0.0",
+        status=status,
+        inputs={"string_input": "recovered", "pause": 0},
+        request=ExecutionRequest(),
+        created_at=now,
+        updated_at=now,
+        started_at=started,
+        heartbeat_at=started if stale else None,
+        attempts=attempts,
+    )
+    platform.rt.executions.add(ex)
+    return ex
+
+
+def _wait(platform: Platform, execution_id: str, timeout: float = 30) -> Execution:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ex = platform.rt.executions.get(execution_id)
+        assert ex is not None
+        if ex.status.finished:
+            return ex
+        time.sleep(0.05)
+    raise AssertionError(f"{execution_id} did not finish: {ex}")
+
+
+def test_undispatched_accepted_job_is_dispatched_by_the_sweep(platform: Platform) -> None:
+    ex = _execution(platform, ExecutionStatus.ACCEPTED)
+    counts = platform.dispatcher.recover()
+    assert counts["dispatched"] >= 1
+    done = _wait(platform, ex.id)
+    assert done.status is ExecutionStatus.SUCCESSFUL and done.outputs == {"string_input": "recovered"}
+
+
+def test_silent_running_job_is_rerun_after_its_lease(platform: Platform) -> None:
+    ex = _execution(platform, ExecutionStatus.RUNNING, attempts=1, stale=True)
+    counts = platform.dispatcher.recover()
+    assert counts["requeued"] == 1
+    done = _wait(platform, ex.id)
+    assert done.status is ExecutionStatus.SUCCESSFUL and done.attempts == 2
+
+
+def test_silent_running_job_fails_clearly_when_out_of_attempts(platform: Platform) -> None:
+    ex = _execution(platform, ExecutionStatus.RUNNING, attempts=2, stale=True)
+    fresh = _execution(platform, ExecutionStatus.RUNNING, attempts=1, stale=False)
+    platform.rt.executions.heartbeat(fresh.id)
+    counts = platform.dispatcher.recover()
+    assert counts["failed"] == 1
+    failed = platform.rt.executions.get(ex.id)
+    assert failed is not None and failed.status is ExecutionStatus.FAILED
+    assert "stopped responding" in (failed.message or "")
+    # A running job with a fresh heartbeat belongs to a live worker: left alone.
+    alive = platform.rt.executions.get(fresh.id)
+    assert alive is not None and alive.status is ExecutionStatus.RUNNING

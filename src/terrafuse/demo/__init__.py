@@ -1,0 +1,1 @@
+"""Demo data: a STAC catalog of bundled and generated scenes."""

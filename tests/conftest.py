@@ -52,3 +52,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if server is None:
         pytest.skip("PostgreSQL binaries are not installed")
     return server.create_database()
+
+
+@pytest.fixture(scope="session")
+def demo_catalog(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The demo STAC catalog (20 m), built once per session and shared by all tests."""
+    from terrafuse.demo.catalog import build_demo_catalog
+
+    return build_demo_catalog(tmp_path_factory.mktemp("demo") / "stac")

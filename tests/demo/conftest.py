@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
-from terrafuse.demo.catalog import DemoCatalog, build_demo_catalog
-
-
-@pytest.fixture(scope="session")
-def demo_catalog(tmp_path_factory: pytest.TempPathFactory) -> DemoCatalog:
-    root = tmp_path_factory.mktemp("demo") / "stac"
-    started = time.perf_counter()
-    catalog = build_demo_catalog(root)
-    print(f"\ndemo catalog built at 20 m in {time.perf_counter() - started:.1f} s")
-    return catalog
+from terrafuse.demo.catalog import DemoCatalog
 
 
 @pytest.fixture(scope="session")

@@ -117,11 +117,10 @@ def test_async_jobs_run_on_the_external_cluster(cluster_client: TestClient) -> N
         assert cluster_client.get(f"{url}/results").text == f"hello {i}"
 
 
-def test_water_bodies_items_spread_over_workers(cluster_client: TestClient, tmp_path: Path) -> None:
-    from terrafuse.demo.catalog import SEED_AOI, SEED_ITEM_IDS, build_demo_catalog
+def test_water_bodies_items_spread_over_workers(cluster_client: TestClient, demo_catalog) -> None:  # type: ignore[no-untyped-def]
+    from terrafuse.demo.catalog import SEED_AOI, SEED_ITEM_IDS
 
-    catalog = build_demo_catalog(tmp_path / "stac")
-    items = [catalog.item_paths[i].as_uri() for i in SEED_ITEM_IDS]  # file:// hrefs work too
+    items = [demo_catalog.item_paths[i].as_uri() for i in SEED_ITEM_IDS]  # file:// hrefs work too
     r = cluster_client.post(
         "/acme/ogc-api/processes/water-bodies/execution",
         json={"inputs": {"stac_items": items, "aoi": SEED_AOI}},

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from terrafuse.api.ogc.documents import exception
+from terrafuse.errors import PayloadTooLarge
 
 Scope = dict[str, Any]
 
@@ -38,8 +39,9 @@ class BodyLimit:
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
                     too_big = True
-                    # Hand the app an empty, final body; the 413 is sent instead of its answer.
-                    return {"type": "http.request", "body": b"", "more_body": False}
+                    # Abort the app's read: it must never act on a truncated body (a truncated or
+                    # empty execute request can be a valid one). The 413 is sent instead of its answer.
+                    raise PayloadTooLarge(f"the request body exceeds the limit of {self.max_bytes} bytes")
             return message
 
         started = False
@@ -54,7 +56,14 @@ class BodyLimit:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        await self.app(scope, limited_receive, guarded_send)
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except PayloadTooLarge:
+            if not too_big:
+                raise
+            if not started:
+                started = True
+                await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Any) -> None:
         detail = f"the request body exceeds the limit of {self.max_bytes} bytes"

@@ -73,6 +73,7 @@ class UnitContext:
 
     def __post_init__(self) -> None:
         self._last_report = 0.0
+        self._last_check = 0.0
         self._scratch: Path | None = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -92,7 +93,14 @@ class UnitContext:
         return self._rt.storage
 
     def check_cancelled(self) -> None:
-        """Raise if the execution is no longer running (dismissed or settled elsewhere)."""
+        """Raise if the execution is no longer running (dismissed or settled elsewhere).
+
+        Looks at the database at most every half second: units call this once per block.
+        """
+        now = time.monotonic()
+        if now - self._last_check < _UNIT_REPORT_SECONDS:
+            return
+        self._last_check = now
         if self._rt.executions.status(self.execution_id) is not ExecutionStatus.RUNNING:
             raise ExecutionCancelled(f"execution {self.execution_id} was dismissed")
 

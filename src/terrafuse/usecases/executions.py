@@ -121,10 +121,13 @@ def list_executions(
 
 def dismiss(platform: Platform, org: Organisation, execution_id: str) -> Execution:
     """Stop the execution if it is queued or running, and delete its outputs."""
-    get(platform, org, execution_id)
+    before = get(platform, org, execution_id)
     execution = platform.rt.executions.dismiss(execution_id, "dismissed by the client")
     assert execution is not None
-    platform.dispatcher.executor.cancel(execution_id)
+    if before.status is ExecutionStatus.ACCEPTED:
+        # Not started: drop the queued task. Running work sees the dismissal (heartbeat) and stops
+        # by itself; its task is left to end, so the executor keeps tracking it until it really has.
+        platform.dispatcher.executor.cancel(execution_id)
     platform.rt.storage.delete_prefix(f"{execution_id}/")
     return execution
 

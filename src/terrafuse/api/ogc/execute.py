@@ -25,16 +25,21 @@ class Preferences:
 def parse_prefer(values: list[str]) -> Preferences:
     """Parse ``Prefer`` header values token by token (``respond-async;return=representation``).
 
-    Unknown preferences are ignored, as RFC 7240 requires.
+    Unknown preferences are ignored and only the first occurrence of a preference counts, as
+    RFC 7240 (section 2) requires.
     """
     respond_async = False
     return_: str | None = None
     wait: int | None = None
+    seen: set[str] = set()
     for value in values:
         for token in value.replace(",", ";").split(";"):
             name, _, arg = token.strip().partition("=")
             name = name.strip().lower()
             arg = arg.strip().strip('"').lower()
+            if name in seen:
+                continue
+            seen.add(name)
             if name == "respond-async":
                 respond_async = True
             elif name == "return" and arg in ("representation", "minimal"):

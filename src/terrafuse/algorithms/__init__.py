@@ -1,0 +1,1 @@
+"""Pure numeric algorithms: arrays in, arrays out. Imports nothing of terrafuse."""

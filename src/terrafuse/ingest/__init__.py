@@ -1,0 +1,1 @@
+"""Finding and reading Earth-observation data (STAC, COG windows)."""

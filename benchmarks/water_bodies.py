@@ -28,6 +28,7 @@ from terrafuse.ingest.raster import aoi_window, open_raster, parse_aoi, raster_e
 from terrafuse.ingest.stac import fetch_item, find_band_asset
 
 OUT = ROOT / "benchmarks" / "out"
+WARMUP_AOI = "-121.0,40.0,-120.99,40.01"
 
 
 def find_items(root_url: str) -> dict[str, str]:
@@ -59,6 +60,18 @@ def read_item_windows(item_url: str) -> tuple[int, float]:
     return pixels, time.perf_counter() - started
 
 
+def run_job(base: str, urls: list[str], aoi: str) -> tuple[str, dict]:
+    """Submit a water-bodies job and poll it (every 0.1 s) until it ends."""
+    body = {"inputs": {"stac_items": urls, "aoi": aoi, "epsg": "EPSG:4326", "bands": ["green", "nir"]}}
+    headers = {"Prefer": "respond-async;return=representation"}
+    r = httpx.post(f"{base}/acme/ogc-api/processes/water-bodies/execution", json=body, headers=headers)
+    r.raise_for_status()
+    job_url = r.headers["Location"]
+    while (info := httpx.get(job_url, timeout=30).json())["status"] not in ("successful", "failed"):
+        time.sleep(0.1)
+    return job_url, info
+
+
 def ts(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
@@ -78,10 +91,11 @@ def main() -> None:
         reads = [read_item_windows(url) for url in urls]
         read_seconds = sum(s for _, s in reads)
         pixels = sum(p for p, _ in reads)
-        t = time.perf_counter()
         with ProcessPoolExecutor(2) as pool:
+            list(pool.map(read_item_windows, urls))  # start and warm the two processes
+            t = time.perf_counter()
             list(pool.map(read_item_windows, urls))
-        read_parallel = time.perf_counter() - t
+            read_parallel = time.perf_counter() - t
 
         body = {
             "inputs": {"stac_items": urls, "aoi": SEED_AOI, "epsg": "EPSG:4326", "bands": ["green", "nir"]}

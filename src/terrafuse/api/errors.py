@@ -59,7 +59,8 @@ def classify(exc: e.TerrafuseError) -> tuple[int, str, str]:
     else:  # pragma: no cover - TerrafuseError is in the table
         status, type_, title = 500, f"{OWN}error", "Error"
     if isinstance(exc, e.ExecutionFailed) and exc.code in CLIENT_FAULT_CODES:
-        status = 400
+        # A stored failure keeps only its code: answer as the live error would have been answered.
+        status, type_ = 400, f"{OGC}invalid-parameter-value"
     return status, type_, title
 
 

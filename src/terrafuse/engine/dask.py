@@ -79,7 +79,9 @@ class DaskExecutor:
         if future is None:
             return True
         try:
-            wait(future, timeout=timeout)
+            # wait() looks up the default client; ours is deliberately not the default.
+            with self.client.as_current():
+                wait(future, timeout=timeout)
         except TimeoutError:
             return False
         return True

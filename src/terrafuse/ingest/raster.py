@@ -322,5 +322,8 @@ def read_blocks(
 
 
 def _read_in_env(env: rasterio.Env, ds: DatasetReader | WarpedVRT, band: int, window: Window) -> np.ndarray:
-    with rasterio.Env(session=env.session, **env.options):
+    # Once an s3:// file was opened, the env's options hold the AWS credentials its session
+    # resolved; rasterio refuses those as options (the session passes them on instead).
+    options = {k: v for k, v in env.options.items() if not k.startswith("AWS_")}
+    with rasterio.Env(session=env.session, **options):
         return ds.read(band, window=window)

@@ -108,6 +108,14 @@ class Service(Protocol):
 
     description: ServiceDescription
 
+    def check_inputs(self, inputs: dict[str, Any]) -> None:
+        """Checks beyond the JSON Schemas, run before anything is stored (no network, no I/O).
+
+        Raises:
+            InvalidInput: naming the input and what is wrong with it.
+        """
+        ...
+
     def run(self, ctx: RunContext, inputs: dict[str, Any]) -> dict[str, Any]:
         """Run with validated inputs (defaults filled) and return output values by id.
 

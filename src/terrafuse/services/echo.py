@@ -73,6 +73,9 @@ class Echo:
 
     description = DESCRIPTION
 
+    def check_inputs(self, inputs: dict[str, Any]) -> None:
+        """Nothing to check beyond the schemas."""
+
     def run(self, ctx: RunContext, inputs: dict[str, Any]) -> dict[str, Any]:
         """Wait ``pause`` seconds (reporting progress), then return the echoable inputs."""
         pause = float(inputs.get("pause") or 0)

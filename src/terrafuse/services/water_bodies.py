@@ -207,6 +207,10 @@ class WaterBodiesService:
 
     description = DESCRIPTION
 
+    def check_inputs(self, inputs: dict[str, Any]) -> None:
+        """Refuse malformed aoi, epsg, bands and item URLs before a job is created."""
+        parse_inputs(inputs)
+
     def run(self, ctx: RunContext, inputs: dict[str, Any]) -> dict[str, Any]:
         """Detect water in every Item; returns ``{"stac_catalog": FeatureCollection}``."""
         parsed = parse_inputs(inputs)

@@ -61,6 +61,7 @@ def submit(
     finished unless ``sync_timeout`` passed first.
     """
     inputs = validate_inputs(service.description, raw_inputs)
+    service.check_inputs(inputs)
     now = utcnow()
     inline = mode is Mode.SYNC and service.description.inline
     execution = Execution(

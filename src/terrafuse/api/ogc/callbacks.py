@@ -10,9 +10,11 @@ import logging
 
 import requests
 
+from terrafuse.api.errors import classify
 from terrafuse.api.ogc import documents as docs
 from terrafuse.core.executions import Execution, ExecutionStatus
 from terrafuse.engine.runner import Runtime
+from terrafuse.errors import ExecutionFailed
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +50,11 @@ class OgcCallbacks:
 
             self._post(sub.success_uri, docs.results_document(root, execution, desc, url_for))
         elif execution.status is ExecutionStatus.FAILED and sub.failed_uri:
-            body = docs.exception(
-                f"urn:terrafuse:error:{execution.error_code or 'execution-failed'}",
-                "Job failed",
-                500,
-                execution.message or "the job failed",
-                instance=f"{root}/jobs/{execution.id}",
-            )
+            # The same exception as GET /jobs/{id}/results answers for this job.
+            failure = ExecutionFailed(execution.message or "the job failed", code=execution.error_code)
+            status, type_, title = classify(failure)
+            instance = f"{root}/jobs/{execution.id}"
+            body = docs.exception(type_, title, status, failure.detail, instance=instance)
             body["jobID"] = execution.id
             self._post(sub.failed_uri, body)
 

@@ -42,7 +42,10 @@ def raw_response(
     names = [n for n in outputs if wanted is None or n in wanted]
     by_ref = [n for n in names if wanted is not None and wanted[n].transmission == "reference"]
     job_url = f"{root}/jobs/{execution.id}"
-    if names and len(by_ref) == len(names):
+    if not names:
+        # Nothing to send (a multipart body needs at least one part): as OGC 2.0 answers "no outputs".
+        return Response(status_code=204)
+    if len(by_ref) == len(names):
         response = Response(status_code=204)
         for n in names:
             # One header line per link: clients (the OGC test suite) read Link headers line by line.

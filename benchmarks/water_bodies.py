@@ -18,10 +18,10 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
-from urllib.parse import urljoin
 
 import httpx
 from _server import ROOT, ServerProcess
+from tests.support.http import find_stac_items
 
 from terrafuse.demo.catalog import SEED_AOI, SEED_ITEM_IDS
 from terrafuse.ingest.raster import aoi_window, open_raster, parse_aoi, raster_env
@@ -29,20 +29,6 @@ from terrafuse.ingest.stac import fetch_item, find_band_asset
 
 OUT = ROOT / "benchmarks" / "out"
 WARMUP_AOI = "-121.0,40.0,-120.99,40.01"
-
-
-def find_items(root_url: str) -> dict[str, str]:
-    found: dict[str, str] = {}
-    todo = [root_url]
-    while todo:
-        url = todo.pop()
-        doc = httpx.get(url, timeout=30).raise_for_status().json()
-        if doc.get("type") == "Feature":
-            found[doc["id"]] = url
-        for link in doc.get("links", []) if doc.get("type") != "Feature" else []:
-            if link.get("rel") in ("child", "item"):
-                todo.append(urljoin(url, link["href"]))
-    return found
 
 
 def read_item_windows(item_url: str) -> tuple[int, float]:
@@ -82,7 +68,7 @@ def main() -> None:
     server = ServerProcess(OUT / "data-10m", demo=True, env=env, log_level="warning").start(timeout=1800)
     startup = time.perf_counter() - t0
     try:
-        items = find_items(f"{server.url}/stac/catalog.json")
+        items = find_stac_items(f"{server.url}/stac/catalog.json")
         urls = [items[i] for i in SEED_ITEM_IDS]
 
         # Warm the OS page cache the same way for both measurements: read once, untimed.

@@ -51,6 +51,9 @@ def serve(
     from terrafuse.bootstrap import build_platform, close_platform, public_url
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Dask and Alembic narrate every start at INFO; keep the start-up banner readable.
+    for noisy in ("distributed", "alembic"):
+        logging.getLogger(noisy).setLevel(max(logging.getLogger().level, logging.WARNING))
     settings = _settings(host=host, port=port, data_dir=data_dir, demo=demo or None)
     if settings.demo and settings.host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"demo mode serves anonymous namespaces; binding to 127.0.0.1 instead of {settings.host}")

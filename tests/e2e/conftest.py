@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urljoin
 
-import httpx
 import pytest
 
+from tests.support.http import find_stac_items
 from tests.support.server import ServerProcess
 
 
@@ -20,26 +19,10 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
     server.stop()
 
 
-def find_items(root_url: str) -> dict[str, str]:
-    """Item id -> absolute URL, by walking a static STAC catalog over HTTP."""
-    found: dict[str, str] = {}
-    todo = [root_url]
-    while todo:
-        url = todo.pop()
-        doc = httpx.get(url, timeout=10).raise_for_status().json()
-        if doc.get("type") == "Feature":
-            found[doc["id"]] = url
-            continue
-        for link in doc.get("links", []):
-            if link.get("rel") in ("child", "item"):
-                todo.append(urljoin(url, link["href"]))
-    return found
-
-
 @pytest.fixture(scope="session")
 def demo_items(demo_server: ServerProcess) -> dict[str, str]:
     """URLs of the demo STAC items served by the demo server."""
-    return find_items(f"{demo_server.url}/stac/catalog.json")
+    return find_stac_items(f"{demo_server.url}/stac/catalog.json")
 
 
 def data_path(server: ServerProcess) -> Path:

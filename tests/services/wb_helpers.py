@@ -7,20 +7,16 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import rasterio
-import uvicorn
 from rasterio.transform import from_origin
-from starlette.applications import Starlette
-from starlette.routing import Mount
-from starlette.staticfiles import StaticFiles
+
+from tests.support.http import StaticServer
+
+__all__ = ["Scene", "StaticServer", "make_scene"]
 
 ORIGIN = (600_000.0, 4_420_000.0)  # UTM 10N
 SHAPE = (400, 500)
@@ -104,63 +100,3 @@ def make_scene(root: Path, item_id: str = "SYN_1", nir_res: float = 10.0, seed: 
     item_path = root / f"{item_id}.json"
     item_path.write_text(json.dumps(item))
     return Scene(item_path, water.astype(np.uint8), nodata, bounds)
-
-
-class _ThreadedServer(uvicorn.Server):
-    def install_signal_handlers(self) -> None:  # only the main thread may install them
-        pass
-
-
-class _RecordRequests:
-    """ASGI middleware noting (method, path, Range header, status) of every request."""
-
-    def __init__(self, app: Any, log: list[tuple[str, str, str | None, int]]) -> None:
-        self.app, self.log = app, log
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        rng = dict(scope["headers"]).get(b"range")
-
-        async def send_and_record(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                self.log.append(
-                    (scope["method"], scope["path"], rng.decode() if rng else None, message["status"])
-                )
-            await send(message)
-
-        await self.app(scope, receive, send_and_record)
-
-
-class StaticServer:
-    """Serves ``root`` over HTTP on 127.0.0.1 (Starlette answers Range requests with 206)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.requests: list[tuple[str, str, str | None, int]] = []
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self.port = self._sock.getsockname()[1]
-        app = _RecordRequests(Starlette(routes=[Mount("/", StaticFiles(directory=root))]), self.requests)
-        self._server = _ThreadedServer(uvicorn.Config(app, log_level="warning", access_log=False))
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
-
-    def url(self, relative: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{relative.lstrip('/')}"
-
-    def __enter__(self) -> StaticServer:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("static server did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._sock.close()

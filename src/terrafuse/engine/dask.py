@@ -30,6 +30,8 @@ class DaskExecutor:
                 processes=True,
                 dashboard_address=None,
                 silence_logs=logging.WARNING,
+                # Spill and lock files stay inside the data folder, not a shared /tmp folder.
+                local_directory=str(settings.data_dir / "dask"),
             )
             self.client = Client(self.cluster, set_as_default=False)
         self._futures: dict[str, Future] = {}

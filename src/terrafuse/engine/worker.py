@@ -63,8 +63,49 @@ def run_execution(execution_id: str, settings: dict[str, Any]) -> str:
     return run_claimed(rt, execution, make_context).value
 
 
+class _WorkerContext:
+    """What both worker contexts share: storage, logs, scratch and output keys."""
+
+    execution_id: str
+    _scratch: Path | None
+
+    @property
+    def _rt(self) -> Runtime:
+        raise NotImplementedError
+
+    def _scratch_prefix(self) -> str:
+        return f"{self.execution_id}-"
+
+    @property
+    def storage(self) -> ObjectStore:
+        """The object store."""
+        return self._rt.storage
+
+    def log(self, message: str) -> None:
+        """Append a log line to the execution."""
+        self._rt.executions.add_log(self.execution_id, message)
+
+    def scratch_dir(self) -> Path:
+        """A private scratch folder on this worker, removed by ``close``."""
+        if self._scratch is None:
+            root = self._rt.settings.scratch_dir
+            root.mkdir(parents=True, exist_ok=True)
+            self._scratch = Path(tempfile.mkdtemp(prefix=self._scratch_prefix(), dir=root))
+        return self._scratch
+
+    def output_key(self, *parts: str) -> str:
+        """``<execution>/<execution>/<parts...>``."""
+        return output_key(self.execution_id, *parts)
+
+    def close(self) -> None:
+        """Remove the scratch folder."""
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+
 @dataclass
-class UnitContext:
+class UnitContext(_WorkerContext):
     """The picklable context of one parallel unit (a :class:`TaskContext`)."""
 
     execution_id: str
@@ -87,10 +128,8 @@ class UnitContext:
     def _rt(self) -> Runtime:
         return worker_runtime(self.settings)
 
-    @property
-    def storage(self) -> ObjectStore:
-        """The object store."""
-        return self._rt.storage
+    def _scratch_prefix(self) -> str:
+        return f"{self.execution_id}-{self.index}-"
 
     def check_cancelled(self) -> None:
         """Raise if the execution is no longer running (dismissed or settled elsewhere).
@@ -113,28 +152,6 @@ class UnitContext:
         self.check_cancelled()
         self._rt.executions.set_task_progress(self.execution_id, self.index, min(max(fraction, 0.0), 1.0))
 
-    def log(self, message: str) -> None:
-        """Append a log line to the execution."""
-        self._rt.executions.add_log(self.execution_id, message)
-
-    def scratch_dir(self) -> Path:
-        """A scratch folder private to this unit."""
-        if self._scratch is None:
-            root = self._rt.settings.scratch_dir
-            root.mkdir(parents=True, exist_ok=True)
-            self._scratch = Path(tempfile.mkdtemp(prefix=f"{self.execution_id}-{self.index}-", dir=root))
-        return self._scratch
-
-    def output_key(self, *parts: str) -> str:
-        """``<execution>/<execution>/<parts...>``."""
-        return output_key(self.execution_id, *parts)
-
-    def close(self) -> None:
-        """Remove the scratch folder."""
-        if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
-            self._scratch = None
-
 
 def run_unit(fn: Callable[[UnitContext, T], R], ctx: UnitContext, item: T) -> R:
     """Dask task wrapper of one unit: runs it and always cleans its scratch."""
@@ -144,7 +161,7 @@ def run_unit(fn: Callable[[UnitContext, T], R], ctx: UnitContext, item: T) -> R:
         ctx.close()
 
 
-class ClusterRunContext:
+class ClusterRunContext(_WorkerContext):
     """The :class:`RunContext` of an execution running on a Dask worker."""
 
     def __init__(
@@ -152,14 +169,13 @@ class ClusterRunContext:
     ) -> None:
         self.execution_id = execution_id
         self._settings = settings
-        self._rt = rt
+        self._runtime = rt
         self._heartbeat = heartbeat
         self._scratch: Path | None = None
 
     @property
-    def storage(self) -> ObjectStore:
-        """The object store."""
-        return self._rt.storage
+    def _rt(self) -> Runtime:
+        return self._runtime
 
     def check_cancelled(self) -> None:
         """Raise once the heartbeat saw that the execution was dismissed."""
@@ -170,22 +186,6 @@ class ClusterRunContext:
         """Report overall progress (flushed by the heartbeat)."""
         self.check_cancelled()
         self._heartbeat.set_progress(fraction)
-
-    def log(self, message: str) -> None:
-        """Append a log line."""
-        self._rt.executions.add_log(self.execution_id, message)
-
-    def scratch_dir(self) -> Path:
-        """A scratch folder for the execution's main task."""
-        if self._scratch is None:
-            root = self._rt.settings.scratch_dir
-            root.mkdir(parents=True, exist_ok=True)
-            self._scratch = Path(tempfile.mkdtemp(prefix=f"{self.execution_id}-", dir=root))
-        return self._scratch
-
-    def output_key(self, *parts: str) -> str:
-        """``<execution>/<execution>/<parts...>``."""
-        return output_key(self.execution_id, *parts)
 
     def map(self, fn: Callable[[UnitContext, T], R], items: Sequence[T]) -> list[R]:
         """Run the units as Dask tasks (seceding from this worker's thread pool while waiting)."""
@@ -227,9 +227,3 @@ class ClusterRunContext:
                         wait(pending, timeout=_UNIT_REPORT_SECONDS, return_when="FIRST_COMPLETED")
             finally:
                 client.cancel([f for f in futures if not f.done()])
-
-    def close(self) -> None:
-        """Remove the scratch folder."""
-        if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
-            self._scratch = None

@@ -14,6 +14,7 @@ The 10 m demo scenes are generated on the first run into ``benchmarks/out/`` (ke
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -77,7 +78,8 @@ def main() -> None:
         reads = [read_item_windows(url) for url in urls]
         read_seconds = sum(s for _, s in reads)
         pixels = sum(p for p, _ in reads)
-        with ProcessPoolExecutor(2) as pool:
+        # spawn, not fork: a forked child would share the parent's GDAL/curl state.
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
             list(pool.map(read_item_windows, urls))  # start and warm the two processes
             t = time.perf_counter()
             list(pool.map(read_item_windows, urls))
@@ -113,6 +115,7 @@ def main() -> None:
                 "input_pixels_read": pixels,
                 "job_seconds": round(job_seconds, 2),
                 "job_seconds_server": round(ts(info["finished"]) - ts(info["started"]), 2),
+        "queued_seconds": round(ts(info["started"]) - ts(info["created"]), 3),
                 "read_seconds": round(read_seconds, 2),
                 "read_seconds_parallel": round(read_parallel, 2),
                 "ratio": round(job_seconds / read_seconds, 2),

@@ -7,10 +7,11 @@ import threading
 import uuid
 from typing import Any
 
+import dask
 from distributed import Client, Future, LocalCluster, wait
 
 from terrafuse.config import Settings
-from terrafuse.engine.worker import run_execution
+from terrafuse.engine.worker import prepare_worker, run_execution
 
 log = logging.getLogger(__name__)
 
@@ -24,18 +25,34 @@ class DaskExecutor:
         if settings.dask_scheduler:
             self.client = Client(settings.dask_scheduler, set_as_default=False, timeout=30)
         else:
-            self.cluster = LocalCluster(
-                n_workers=settings.dask_workers,
-                threads_per_worker=settings.dask_threads_per_worker,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.WARNING,
-                # Spill and lock files stay inside the data folder, not a shared /tmp folder.
-                local_directory=str(settings.data_dir / "dask"),
-            )
+            # Dask makes its workers return freed memory to the OS at once (MALLOC_TRIM_THRESHOLD_
+            # =65536). That turns every large numpy allocation into fresh mmap'd pages: the
+            # water-bodies job ran ~35 % slower with it. Our services work in bounded blocks,
+            # so keep glibc's default.
+            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+                self.cluster = self._local_cluster(settings)
             self.client = Client(self.cluster, set_as_default=False)
         self._futures: dict[str, Future] = {}
         self._lock = threading.Lock()
+        threading.Thread(target=self._warm_up, name="dask-warm-up", daemon=True).start()
+
+    def _warm_up(self) -> None:
+        try:
+            self.client.run(prepare_worker, self._wire)
+        except Exception:  # a cold worker is slower, not broken
+            log.warning("could not prepare the Dask workers", exc_info=True)
+
+    @staticmethod
+    def _local_cluster(settings: Settings) -> LocalCluster:
+        return LocalCluster(
+            n_workers=settings.dask_workers,
+            threads_per_worker=settings.dask_threads_per_worker,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.WARNING,
+            # Spill and lock files stay inside the data folder, not a shared /tmp folder.
+            local_directory=str(settings.data_dir / "dask"),
+        )
 
     @property
     def owns_cluster(self) -> bool:

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +28,11 @@ from terrafuse.storage.base import ObjectStore
 T = TypeVar("T")
 R = TypeVar("R")
 
-_RUNTIMES: dict[str, Runtime] = {}
+# A worker normally serves one deployment (one settings); a few are kept for workers shared by
+# several (tests), the least recently used one is closed beyond that.
+_RUNTIMES: OrderedDict[str, Runtime] = OrderedDict()
 _RUNTIMES_LOCK = threading.Lock()
+_MAX_RUNTIMES = 4
 # How often units write their progress and look for a dismissal.
 _UNIT_REPORT_SECONDS = 0.5
 
@@ -38,13 +42,27 @@ def worker_runtime(settings: dict[str, Any]) -> Runtime:
     key = json.dumps(settings, sort_keys=True)
     with _RUNTIMES_LOCK:
         rt = _RUNTIMES.get(key)
-        if rt is None:
+        if rt is not None:
+            _RUNTIMES.move_to_end(key)
+        else:
             from terrafuse.bootstrap import build_runtime  # composition root, imported lazily
             from terrafuse.config import Settings
 
             # The server migrated the schema before dispatching anything.
             rt = _RUNTIMES[key] = build_runtime(Settings.model_validate(settings), migrate=False)
+            while len(_RUNTIMES) > _MAX_RUNTIMES:
+                _, old = _RUNTIMES.popitem(last=False)
+                old.db.dispose()
         return rt
+
+
+def prepare_worker(settings: dict[str, Any]) -> bool:
+    """Build this worker's runtime ahead of the first job (imports, database connection).
+
+    Without it the first job on each worker pays about a second of imports.
+    """
+    worker_runtime(settings)
+    return True
 
 
 def run_execution(execution_id: str, settings: dict[str, Any]) -> str:

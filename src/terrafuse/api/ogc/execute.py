@@ -49,13 +49,26 @@ def parse_prefer(values: list[str]) -> Preferences:
     return Preferences(respond_async, return_, wait)
 
 
-def choose_mode(prefs: Preferences, desc: ServiceDescription) -> Mode:
-    """OGC 1.0 rules: async-only or sync-only processes decide; otherwise honour ``respond-async``."""
+def choose_mode(prefs: Preferences, desc: ServiceDescription, asks_async: bool = False) -> Mode:
+    """OGC 1.0 rules: async-only or sync-only processes decide; otherwise honour ``respond-async``
+    (or the legacy body member ``mode: async``)."""
     can_sync = "sync-execute" in desc.job_control
     can_async = "async-execute" in desc.job_control
-    if can_async and (prefs.respond_async or not can_sync):
+    if can_async and (prefs.respond_async or asks_async or not can_sync):
         return Mode.ASYNC
     return Mode.SYNC
+
+
+def preference_applied(prefs: Preferences, mode: Mode, request: ExecutionRequest) -> str:
+    """The ``Preference-Applied`` value: the preferences that were honoured (RFC 7240)."""
+    applied = []
+    if mode is Mode.ASYNC and prefs.respond_async:
+        applied.append("respond-async")
+    if prefs.return_ == "representation" and request.response is ResponseForm.DOCUMENT:
+        applied.append("return=representation")
+    elif prefs.return_ == "minimal" and request.response is ResponseForm.RAW:
+        applied.append("return=minimal")
+    return ", ".join(applied)
 
 
 def _unwrap(value: Any) -> Any:

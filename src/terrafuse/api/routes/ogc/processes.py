@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from terrafuse.api.deps import OgcScope, ogc_scope
 from terrafuse.api.ogc import documents as docs
-from terrafuse.api.ogc.execute import choose_mode, parse_execute, parse_prefer
+from terrafuse.api.ogc.execute import choose_mode, parse_execute, parse_prefer, preference_applied
 from terrafuse.api.ogc.raw import raw_response
 from terrafuse.api.routes.ogc.common import reply, url_signer
 from terrafuse.core.executions import ExecutionStatus, ResponseForm
@@ -64,22 +64,12 @@ async def execute(process_id: str, request: Request, scope: OgcScope = Depends(o
     prefs = parse_prefer(request.headers.getlist("prefer"))
     body = await request.body()
     parsed = parse_execute(body, desc, prefs)
-    mode = (
-        Mode.ASYNC if parsed.asks_async and "async-execute" in desc.job_control else choose_mode(prefs, desc)
-    )
+    mode = choose_mode(prefs, desc, parsed.asks_async)
     execution = await run_in_threadpool(
         uc.submit, scope.platform, scope.org, service, parsed.inputs, parsed.request, mode
     )
-    applied = []
-    if mode is Mode.ASYNC and prefs.respond_async:
-        applied.append("respond-async")
-    if (
-        prefs.return_
-        and parsed.request.response is ResponseForm.DOCUMENT
-        and prefs.return_ == "representation"
-    ):
-        applied.append("return=representation")
-    headers = {"Preference-Applied": ", ".join(applied)} if applied else {}
+    applied = preference_applied(prefs, mode, parsed.request)
+    headers = {"Preference-Applied": applied} if applied else {}
     job_url = f"{scope.root}/jobs/{execution.id}"
 
     if mode is Mode.ASYNC or not execution.status.finished:
@@ -88,8 +78,8 @@ async def execute(process_id: str, request: Request, scope: OgcScope = Depends(o
     # Synchronous: a job exists anyway, so say where to monitor it (OGC 1.0, 7.11.2).
     monitor = f"<{job_url}>; rel=monitor"
     if execution.status is not ExecutionStatus.SUCCESSFUL:
-        results = uc.results  # raises the job's failure as a domain error
-        await run_in_threadpool(results, scope.platform, scope.org, execution.id)
+        # Raises the job's failure as the matching domain error (the one error table answers).
+        await run_in_threadpool(uc.results, scope.platform, scope.org, execution.id)
     url_for = url_signer(scope)
     if execution.request.response is ResponseForm.DOCUMENT:
         response: Response = JSONResponse(docs.results_document(scope.root, execution, desc, url_for))

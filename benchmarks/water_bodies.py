@@ -115,7 +115,7 @@ def main() -> None:
                 "input_pixels_read": pixels,
                 "job_seconds": round(job_seconds, 2),
                 "job_seconds_server": round(ts(info["finished"]) - ts(info["started"]), 2),
-        "queued_seconds": round(ts(info["started"]) - ts(info["created"]), 3),
+                "queued_seconds": round(ts(info["started"]) - ts(info["created"]), 3),
                 "read_seconds": round(read_seconds, 2),
                 "read_seconds_parallel": round(read_parallel, 2),
                 "ratio": round(job_seconds / read_seconds, 2),

@@ -11,6 +11,7 @@ from terrafuse.storage.local import LocalObjectStore
 from terrafuse.store.db import Database
 from terrafuse.store.executions import Executions
 from terrafuse.store.organisations import Organisations
+from terrafuse.usecases.accounts import Accounts, ensure_demo_account
 from terrafuse.usecases.executions import Platform
 
 log = logging.getLogger(__name__)
@@ -40,15 +41,22 @@ def build_runtime(settings: Settings, migrate: bool = True) -> Runtime:
     return rt
 
 
+def build_accounts(rt: Runtime) -> Accounts:
+    """The account use cases' context (sign-in keys its id tokens with the settings secret)."""
+    return Accounts(rt.db, rt.settings.secret_bytes(), rt.organisations)
+
+
 def build_platform(settings: Settings) -> Platform:
     """Everything the API server needs: runtime, Dask executor, dispatcher (recovery done)."""
     from terrafuse.engine.dask import DaskExecutor
     from terrafuse.engine.dispatcher import Dispatcher
 
     rt = build_runtime(settings)
+    accounts = build_accounts(rt)
     rt.organisations.ensure("Public", settings.default_namespace, allow_anonymous=True)
     if settings.demo:
-        rt.organisations.ensure("Acme", "acme", allow_anonymous=True)
+        acme = rt.organisations.ensure("Acme", "acme", allow_anonymous=True)
+        ensure_demo_account(accounts, acme)
     executor = DaskExecutor(settings)
     dispatcher = Dispatcher(rt, executor)
     # A cluster we just started cannot be running anything from before: settle those at once.
@@ -56,7 +64,7 @@ def build_platform(settings: Settings) -> Platform:
     if any(counts.values()):
         log.warning("recovered executions from a previous run: %s", counts)
     dispatcher.start()
-    return Platform(rt=rt, dispatcher=dispatcher)
+    return Platform(rt=rt, dispatcher=dispatcher, accounts=accounts)
 
 
 def close_platform(platform: Platform) -> None:

@@ -1,9 +1,11 @@
-"""The ``terrafuse`` command: ``serve`` and ``demo-data``."""
+"""The ``terrafuse`` command: ``serve``, ``demo-data`` and ``admin``."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -40,7 +42,11 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
     data_dir: DataDir = None,
     demo: Annotated[
-        bool, typer.Option("--demo/--no-demo", help="Create demo data and the 'acme' namespace.")
+        bool,
+        typer.Option(
+            "--demo/--no-demo",
+            help="Create demo data, the 'acme' namespace and the guide's demo account (loopback only).",
+        ),
     ] = False,
     log_level: Annotated[str, typer.Option(help="Server log level.")] = "info",
 ) -> None:
@@ -56,7 +62,10 @@ def serve(
         logging.getLogger(noisy).setLevel(max(logging.getLogger().level, logging.WARNING))
     settings = _settings(host=host, port=port, data_dir=data_dir, demo=demo or None)
     if settings.demo and settings.host not in ("127.0.0.1", "localhost", "::1"):
-        typer.echo(f"demo mode serves anonymous namespaces; binding to 127.0.0.1 instead of {settings.host}")
+        typer.echo(
+            "demo mode serves anonymous namespaces and a demo account whose password is published; "
+            f"binding to 127.0.0.1 instead of {settings.host}"
+        )
         settings = settings.model_copy(update={"host": "127.0.0.1"})
     catalog = None
     if settings.demo:
@@ -74,6 +83,13 @@ def serve(
         f"  Dask scheduler:       {info['scheduler']} ({info['workers']} workers"
         + (", local cluster)" if info["local"] else ")"),
     ]
+    if settings.demo:
+        from terrafuse.usecases.accounts import DEMO_EMAIL, DEMO_PASSWORD
+
+        lines += [
+            f"  demo account:         {DEMO_EMAIL} / {DEMO_PASSWORD} (organisation 'acme', all privileges)",
+            "  demo mode listens on loopback only: the demo account's password is public.",
+        ]
     if catalog is not None:
         from terrafuse.demo.catalog import SEED_ITEM_IDS, item_url_path
 
@@ -102,6 +118,161 @@ def demo_data(
     typer.echo(
         f"demo STAC catalog at {catalog.catalog_path} ({len(catalog.item_paths)} items, {seconds:.1f} s)"
     )
+
+
+# -- admin ----------------------------------------------------------------------------------------
+admin_app = typer.Typer(
+    help="Manage users and organisations (safe while a server runs on the same database).",
+    no_args_is_help=True,
+)
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+org_app = typer.Typer(help="Organisations and their members.", no_args_is_help=True)
+admin_app.add_typer(user_app, name="user")
+admin_app.add_typer(org_app, name="org")
+app.add_typer(admin_app, name="admin")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+@contextlib.contextmanager
+def _accounts(data_dir: Path | None) -> Iterator:  # Iterator[Accounts]
+    """The account use cases on the configured database (migrated first); expected failures end
+    the command with a message and exit code 1, never a traceback."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from terrafuse.errors import TerrafuseError
+    from terrafuse.store.db import Database
+    from terrafuse.usecases.accounts import Accounts
+
+    db = None
+    try:
+        settings = _settings(data_dir=data_dir)
+        db = Database(settings.resolved_database_url)
+        db.migrate()
+        yield Accounts(db)
+    except TerrafuseError as exc:
+        raise _fail(exc.detail) from None
+    except ValidationError as exc:
+        raise _fail(f"invalid settings: {exc.errors()[0].get('msg')}") from None
+    except SQLAlchemyError as exc:
+        first_line = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+        raise _fail(f"database error: {first_line}") from None
+    except OSError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        if db is not None:
+            db.dispose()
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="E-mail address (the sign-in name).")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="Password (asked for when not given): 8+ characters with upper- and lower-case "
+            "letters, a number and a special character.",
+        ),
+    ],
+    given_name: Annotated[str, typer.Option(help="Given name.")] = "",
+    family_name: Annotated[str, typer.Option(help="Family name.")] = "",
+    data_dir: DataDir = None,
+) -> None:
+    """Create a user account."""
+    from terrafuse.usecases import accounts as uc
+
+    with _accounts(data_dir) as ctx:
+        user = uc.create_user(ctx, email, password, given_name, family_name)
+    typer.echo(f"created user {user.email} (id {user.id})")
+
+
+@user_app.command("list")
+def user_list(data_dir: DataDir = None) -> None:
+    """List users with their organisations and privileges."""
+    with _accounts(data_dir) as ctx:
+        orgs = {o.id: o.namespace for o in ctx.organisations.list()}
+        rows = []
+        for user in ctx.users.list():
+            memberships = ", ".join(
+                f"{orgs.get(m.organisation_id, m.organisation_id)}({_privileges(m.privileges)})"
+                for m in ctx.memberships.for_user(user.id)
+            )
+            name = f"{user.given_name} {user.family_name}".strip()
+            rows.append((user.email, user.id, name, memberships or "-"))
+    _table(("EMAIL", "ID", "NAME", "ORGANISATIONS"), rows, "no users")
+
+
+@org_app.command("create")
+def org_create(
+    name: Annotated[str, typer.Option(help="Display name.")],
+    namespace: Annotated[
+        str, typer.Option(help="URL name: /<namespace>/ogc-api (lower-case letters, digits, - and _).")
+    ],
+    anonymous: Annotated[
+        bool,
+        typer.Option("--anonymous/--no-anonymous", help="Let anyone use its OGC API without signing in."),
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Create an organisation."""
+    with _accounts(data_dir) as ctx:
+        org = ctx.organisations.create(name, namespace, anonymous)
+    access = "anonymous access" if org.allow_anonymous else "members only"
+    typer.echo(f"created organisation {org.namespace} '{org.name}' (id {org.id}, {access})")
+
+
+@org_app.command("add-member")
+def org_add_member(
+    org: Annotated[str, typer.Option("--org", help="Organisation: namespace, id or name.")],
+    email: Annotated[str, typer.Option(help="The user's e-mail address (or id).")],
+    privileges: Annotated[
+        str, typer.Option(help="Comma-separated privileges: view, execute, manage.")
+    ] = "view,execute",
+    data_dir: DataDir = None,
+) -> None:
+    """Make a user a member of an organisation (or replace their privileges there)."""
+    from terrafuse.usecases import accounts as uc
+
+    with _accounts(data_dir) as ctx:
+        found, user, membership, created = uc.add_member(ctx, org, email, privileges)
+    verb = "added" if created else "updated"
+    typer.echo(f"{verb}: {user.email} in {found.namespace} with {_privileges(membership.privileges)}")
+
+
+@org_app.command("list")
+def org_list(data_dir: DataDir = None) -> None:
+    """List organisations with their members."""
+    with _accounts(data_dir) as ctx:
+        rows = []
+        for org in ctx.organisations.list():
+            members = ctx.memberships.for_organisation(org.id)
+            emails = ", ".join(f"{email}({_privileges(m.privileges)})" for m, email in members)
+            rows.append(
+                (org.namespace, org.id, org.name, "yes" if org.allow_anonymous else "no", emails or "-")
+            )
+    _table(("NAMESPACE", "ID", "NAME", "ANONYMOUS", "MEMBERS"), rows, "no organisations")
+
+
+def _privileges(privileges: frozenset) -> str:
+    from terrafuse.core.accounts import privileges_text
+
+    return privileges_text(privileges).replace(",", "+") or "none"
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], empty: str) -> None:
+    if not rows:
+        typer.echo(empty)
+        return
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        typer.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,11 @@ class Settings(BaseSettings):
     )
     callback_timeout: float = 10.0
     remote_read_timeout: float = 30.0
+    storage_credits_per_gb_day: Decimal = Field(
+        default=Decimal("0.01"),
+        ge=0,
+        description="Credits charged per day for each GB (10^9 bytes) an organisation stores; 0 = free.",
+    )
 
     @field_validator("data_dir", "storage_dir")
     @classmethod

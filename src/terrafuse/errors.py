@@ -80,6 +80,16 @@ class Forbidden(TerrafuseError):
     code = "forbidden"
 
 
+class TooManyRequests(Forbidden):
+    """Too many failed attempts (login throttling); ``retry_after`` says when to try again (s)."""
+
+    code = "too-many-requests"
+
+    def __init__(self, detail: str, retry_after: int | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class Conflict(TerrafuseError):
     """The request conflicts with the resource's state."""
 

@@ -33,6 +33,7 @@ TABLE: dict[type[e.TerrafuseError], tuple[int, str, str]] = {
     e.InvalidParameter: (400, f"{OGC}invalid-query-parameter-value", "Invalid query parameter value"),
     e.InvalidInput: (400, f"{OGC}invalid-parameter-value", "Invalid parameter value"),
     e.Unauthorized: (401, f"{OWN}unauthorized", "Unauthorized"),
+    e.TooManyRequests: (429, f"{OWN}too-many-requests", "Too many requests"),
     e.Forbidden: (403, f"{OWN}forbidden", "Forbidden"),
     e.Conflict: (409, f"{OWN}conflict", "Conflict"),
     e.DataUnavailable: (400, f"{OGC}invalid-parameter-value", "Input data unavailable"),
@@ -64,9 +65,12 @@ def classify(exc: e.TerrafuseError) -> tuple[int, str, str]:
     return status, type_, title
 
 
-def error_response(request: Request, status: int, type_: str, title: str, detail: str) -> JSONResponse:
+def error_response(
+    request: Request, status: int, type_: str, title: str, detail: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """The wire error for this request's API family."""
-    headers = {"WWW-Authenticate": 'Bearer, Basic realm="terrafuse"'} if status == 401 else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": 'Bearer, Basic realm="terrafuse"'}
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error_message": detail}, status_code=status, headers=headers)
     body = exception(type_, title, status, detail, instance=str(request.url.path))
@@ -83,7 +87,9 @@ def add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(e.TerrafuseError)
     async def _domain(request: Request, exc: e.TerrafuseError) -> JSONResponse:
         status, type_, title = classify(exc)
-        return error_response(request, status, type_, title, exc.detail)
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        return error_response(request, status, type_, title, exc.detail, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

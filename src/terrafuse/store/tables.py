@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -47,6 +62,14 @@ class OrganisationRow(Base):
     namespace: Mapped[str] = mapped_column(String(63), unique=True)
     allow_anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Since 0002 (accounts): the Fusion organisation fields.
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    address_line_1: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    address_line_2: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    address_town_city: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    address_post_zip_code: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    address_country: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    maximum_output_storage_period: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ExecutionRow(Base):
@@ -98,3 +121,157 @@ class ExecutionLogRow(Base):
     execution_id: Mapped[str] = mapped_column(ForeignKey("executions.id", ondelete="CASCADE"), index=True)
     logged_at: Mapped[datetime] = mapped_column(UTCDateTime())
     message: Mapped[str] = mapped_column(Text)
+
+
+class UserRow(Base):
+    """A user account. ``email`` is stored lower-case (unique regardless of case)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    given_name: Mapped[str] = mapped_column(String(100), default="")
+    family_name: Mapped[str] = mapped_column(String(100), default="")
+    telephone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    role: Mapped[int] = mapped_column(Integer, default=0)
+    default_output_storage_period: Mapped[int] = mapped_column(Integer, default=30)
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    locale: Mapped[str] = mapped_column(String(20), default="en")
+    units: Mapped[str] = mapped_column(String(16), default="metric")
+    # {"notification_account": ["email"], ...}: channel lists per notification kind.
+    notifications: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_request_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class MembershipRow(Base):
+    """A user's privileges in an organisation (``privileges``: comma-separated names)."""
+
+    __tablename__ = "memberships"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    privileges: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SessionRow(Base):
+    """A signed-in session. Only SHA-256 hashes of its tokens are stored, never the tokens."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    refresh_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    client_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class LoginAttemptRow(Base):
+    """One sign-in attempt, counted per key (``user:<email>`` or ``ip:<address>``) to throttle."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_key_at", "key", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    success: Mapped[bool] = mapped_column(Boolean)
+
+
+class CreditAmount(TypeDecorator[Decimal]):
+    """Credits, exact on every backend: NUMERIC(20, 6) on PostgreSQL, integer micro-credits on SQLite.
+
+    SQLite has no exact decimal type (NUMERIC columns hold doubles, so ``balance - 0.1`` drifts);
+    its 64-bit integers are exact, and ``balance - :x`` / ``SUM(amount)`` stay integer arithmetic.
+    """
+
+    impl = Numeric(20, 6)
+    cache_ok = True
+    _SCALE = 6  # = terrafuse.core.credits.CREDIT_PLACES (tables stay free of core imports)
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        """BIGINT micro-credits on SQLite, NUMERIC(20, 6) elsewhere."""
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(20, self._SCALE, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> Decimal | int | None:
+        """Store exactly; floats are refused (they are a bug upstream)."""
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("float given as credits")
+        number = Decimal(value)
+        if dialect.name == "sqlite":
+            micro = number.scaleb(self._SCALE)
+            if micro != micro.to_integral_value():
+                raise ValueError(f"{value} has more than {self._SCALE} decimal places")
+            return int(micro)
+        return number
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        """Decimals with exactly six places."""
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-self._SCALE)
+        return Decimal(value).quantize(Decimal(1).scaleb(-self._SCALE))
+
+
+class CreditAccountRow(Base):
+    """An organisation's available credits; the row every spending transaction updates (and locks)."""
+
+    __tablename__ = "credit_accounts"
+
+    organisation_id: Mapped[str] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    balance: Mapped[Decimal] = mapped_column(CreditAmount())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CreditHoldRow(Base):
+    """An open reservation: exists from ``reserve`` until ``settle`` or ``release`` deletes it."""
+
+    __tablename__ = "credit_holds"
+    __table_args__ = (CheckConstraint("amount > 0", name="ck_credit_holds_amount_positive"),)
+
+    reference: Mapped[str] = mapped_column(String(100), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    amount: Mapped[Decimal] = mapped_column(CreditAmount())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CreditEntryRow(Base):
+    """One ledger entry; ``amount`` is its signed effect on the available balance.
+
+    (organisation, kind, reference) is unique, so a reference is charged, refunded, reserved or
+    released at most once, and a retried daily job or webhook cannot count twice.
+    """
+
+    __tablename__ = "credit_entries"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "kind", "reference", name="uq_credit_entries_org_kind_ref"),
+        Index("ix_credit_entries_org_created", "organisation_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    amount: Mapped[Decimal] = mapped_column(CreditAmount())
+    reference: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

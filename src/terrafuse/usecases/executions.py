@@ -10,14 +10,23 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from terrafuse.core.accounts import ANONYMOUS, Principal, Privilege
 from terrafuse.core.clock import new_id, utcnow
 from terrafuse.core.executions import Execution, ExecutionFilter, ExecutionRequest, ExecutionStatus
 from terrafuse.core.organisations import Organisation
 from terrafuse.engine.dispatcher import Dispatcher
 from terrafuse.engine.inline import InlineRunContext
 from terrafuse.engine.runner import Heartbeat, Runtime, run_claimed
-from terrafuse.errors import ExecutionFailed, NoSuchExecution, NoSuchNamespace, ResultNotReady, Unauthorized
+from terrafuse.errors import (
+    ExecutionFailed,
+    NoSuchExecution,
+    NoSuchNamespace,
+    NotFound,
+    ResultNotReady,
+    Unauthorized,
+)
 from terrafuse.services.base import Service
+from terrafuse.usecases.accounts import Accounts, require
 from terrafuse.usecases.validation import validate_inputs
 
 
@@ -34,15 +43,37 @@ class Platform:
 
     rt: Runtime
     dispatcher: Dispatcher
+    accounts: Accounts = None  # type: ignore[assignment]  # built from ``rt`` when not given
+
+    def __post_init__(self) -> None:
+        if self.accounts is None:
+            self.accounts = Accounts(self.rt.db, self.rt.settings.secret_bytes(), self.rt.organisations)
 
 
-def organisation(platform: Platform, namespace: str, authenticated: bool = False) -> Organisation:
-    """The organisation named by ``namespace``, if the caller may act in it."""
+def organisation(
+    platform: Platform,
+    namespace: str,
+    principal: Principal = ANONYMOUS,
+    privilege: Privilege = Privilege.VIEW,
+) -> Organisation:
+    """The organisation named by ``namespace``, if the principal may act in it with ``privilege``.
+
+    Anyone may act in a namespace that allows anonymous access. Elsewhere: no credentials ->
+    ``Unauthorized``; not a member -> ``NoSuchNamespace``, exactly as for a namespace that does
+    not exist; a member without the privilege -> ``Forbidden``.
+    """
     org = platform.rt.organisations.by_namespace(namespace)
+    missing = NoSuchNamespace(f"no namespace {namespace!r}")
     if org is None:
-        raise NoSuchNamespace(f"no namespace {namespace!r}")
-    if not (org.allow_anonymous or authenticated):
+        raise missing
+    if org.allow_anonymous:
+        return org
+    if principal.anonymous:
         raise Unauthorized(f"namespace {namespace!r} needs credentials")
+    try:
+        require(principal, org.id, privilege)
+    except NotFound:
+        raise missing from None
     return org
 
 

@@ -8,13 +8,17 @@ from terrafuse.config import Settings
 from terrafuse.engine.runner import Runtime
 from terrafuse.services.registry import builtin_registry
 from terrafuse.storage.local import LocalObjectStore
+from terrafuse.store.credits import Credits
 from terrafuse.store.db import Database
 from terrafuse.store.executions import Executions
 from terrafuse.store.organisations import Organisations
 from terrafuse.usecases.accounts import Accounts, ensure_demo_account
+from terrafuse.usecases.credits import purchase
 from terrafuse.usecases.executions import Platform
 
 log = logging.getLogger(__name__)
+
+DEMO_CREDITS = 1000
 
 
 def public_url(settings: Settings) -> str:
@@ -34,6 +38,7 @@ def build_runtime(settings: Settings, migrate: bool = True) -> Runtime:
         organisations=Organisations(db),
         storage=LocalObjectStore(settings.resolved_storage_dir, settings.secret_bytes()),
         registry=builtin_registry(),
+        credits=Credits(db),
     )
     from terrafuse.api.ogc.callbacks import OgcCallbacks
 
@@ -57,6 +62,8 @@ def build_platform(settings: Settings) -> Platform:
     if settings.demo:
         acme = rt.organisations.ensure("Acme", "acme", allow_anonymous=True)
         ensure_demo_account(accounts, acme)
+        # Demo credits, granted once (the reference makes a second start add nothing).
+        purchase(rt.credits, acme.id, DEMO_CREDITS, reference="demo-grant", note="demo credits")
     executor = DaskExecutor(settings)
     dispatcher = Dispatcher(rt, executor)
     # A cluster we just started cannot be running anything from before: settle those at once.

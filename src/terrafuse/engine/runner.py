@@ -21,6 +21,7 @@ from terrafuse.engine.base import Notifier
 from terrafuse.errors import ExecutionCancelled, TerrafuseError
 from terrafuse.services.registry import ServiceRegistry
 from terrafuse.storage.base import ObjectStore
+from terrafuse.store.credits import Credits
 from terrafuse.store.db import Database
 from terrafuse.store.executions import Executions
 from terrafuse.store.organisations import Organisations
@@ -38,6 +39,7 @@ class Runtime:
     organisations: Organisations
     storage: ObjectStore
     registry: ServiceRegistry
+    credits: Credits
     notifier: Notifier | None = None
 
     def notify(self, execution: Execution) -> None:

@@ -1,0 +1,1 @@
+"""The platform API under ``/api``, wire-compatible with the Fusion Platform SDK."""

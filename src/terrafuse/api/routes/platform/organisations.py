@@ -1,0 +1,7 @@
+"""Platform API: organisations (see the Fusion SDK's models; wire format in terrafuse.api.fusion.wire)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,4 +1,4 @@
-"""The ``terrafuse`` command: ``serve``, ``demo-data`` and ``admin``."""
+"""The ``terrafuse`` command: ``serve``, ``demo-data`` and ``admin`` (users, organisations, credits)."""
 
 from __future__ import annotations
 
@@ -122,13 +122,15 @@ def demo_data(
 
 # -- admin ----------------------------------------------------------------------------------------
 admin_app = typer.Typer(
-    help="Manage users and organisations (safe while a server runs on the same database).",
+    help="Manage users, organisations and credits (safe while a server runs on the same database).",
     no_args_is_help=True,
 )
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations and their members.", no_args_is_help=True)
+credits_app = typer.Typer(help="Organisations' credits.", no_args_is_help=True)
 admin_app.add_typer(user_app, name="user")
 admin_app.add_typer(org_app, name="org")
+admin_app.add_typer(credits_app, name="credits")
 app.add_typer(admin_app, name="admin")
 
 
@@ -258,6 +260,37 @@ def org_list(data_dir: DataDir = None) -> None:
                 (org.namespace, org.id, org.name, "yes" if org.allow_anonymous else "no", emails or "-")
             )
     _table(("NAMESPACE", "ID", "NAME", "ANONYMOUS", "MEMBERS"), rows, "no organisations")
+
+
+@credits_app.command("add")
+def credits_add(
+    org: Annotated[str, typer.Option("--org", help="Organisation: namespace, id or name.")],
+    amount: Annotated[
+        str,
+        typer.Option(help="Credits bought: a positive number, up to 6 decimal places (e.g. 250 or 12.5)."),
+    ],
+    reference: Annotated[
+        str | None,
+        typer.Option(help="Payment reference: adding the same reference again adds nothing."),
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="A note kept with the ledger entry.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Add bought credits to an organisation."""
+    from terrafuse.store.credits import Credits
+    from terrafuse.usecases import accounts as uc
+    from terrafuse.usecases.credits import purchase
+
+    with _accounts(data_dir) as ctx:
+        found = uc.find_organisation(ctx, org)
+        credits = Credits(ctx.organisations.db)
+        entry = purchase(credits, found.id, amount, reference=reference, note=note)
+        balance = credits.balance(found.id)
+    if entry is None:
+        typer.echo(f"nothing added: reference {reference!r} was already used for {found.namespace}")
+    else:
+        typer.echo(f"added {entry.amount.normalize():f} credits to {found.namespace}")
+    typer.echo(f"{found.namespace} now has {balance.any_credits.normalize():f} credits available")
 
 
 def _privileges(privileges: frozenset) -> str:

@@ -110,6 +110,7 @@ NOTIFICATION_FIELDS = (
 NOTIFICATION_CHANNELS = ("email", "sms")
 UNITS = ("metric", "imperial")
 MAX_OUTPUT_STORAGE_PERIOD = 3650
+MAX_TIME_ZONE_LENGTH = 64  # the longest IANA name is about 30 characters
 
 
 @dataclass(frozen=True)
@@ -197,9 +198,11 @@ def _text(name: str, value: Any, max_length: int) -> str:
 def _time_zone(value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidInput("time_zone must be an IANA time zone name such as 'Europe/London'")
+    if len(value) > MAX_TIME_ZONE_LENGTH:
+        raise InvalidInput(f"unknown time zone {value[:MAX_TIME_ZONE_LENGTH]!r}...")
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: names the file system refuses
         raise InvalidInput(f"unknown time zone {value!r}") from None
     return value
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import dask
@@ -33,6 +34,7 @@ class DaskExecutor:
                 self.cluster = self._local_cluster(settings)
             self.client = Client(self.cluster, set_as_default=False)
         self._futures: dict[str, Future] = {}
+        self._tasks: dict[str, Future] = {}
         self._lock = threading.Lock()
         threading.Thread(target=self._warm_up, name="dask-warm-up", daemon=True).start()
 
@@ -85,6 +87,23 @@ class DaskExecutor:
         if future.status == "error":
             # run_execution settles service errors itself; this is an infrastructure failure.
             log.error("task of execution %s failed: %r", execution_id, future.exception())
+
+    def submit_task(self, fn: Callable[..., Any], *args: Any, key: str = "task") -> None:
+        """Run ``fn(*args)`` on a worker and forget about it (it records its own outcome).
+
+        ``fn`` must be a module-level function and ``args`` plain data (ids, settings), never a
+        closure or a live connection.
+        """
+        future = self.client.submit(fn, *args, key=f"{key}-{uuid.uuid4().hex}", pure=False)
+        with self._lock:
+            self._tasks[future.key] = future  # holding the future keeps the task alive
+        future.add_done_callback(self._task_done)
+
+    def _task_done(self, future: Future) -> None:
+        with self._lock:
+            self._tasks.pop(future.key, None)
+        if future.status == "error":
+            log.error("task %s failed: %r", future.key, future.exception())
 
     def in_flight(self, execution_id: str) -> bool:
         """Whether this executor has a live task for the execution."""

@@ -272,6 +272,13 @@ class Executions:
                 )
             )
 
+    def ids_of_organisation(self, organisation_id: str) -> list[str]:
+        """Ids of every execution of an organisation."""
+        with self.db.read_conn() as conn:
+            return list(
+                conn.execute(select(_T.c.id).where(_T.c.organisation_id == organisation_id)).scalars()
+            )
+
     def stale_running(self, cutoff: datetime) -> list[str]:
         """Running executions whose last heartbeat is older than ``cutoff``."""
         with self.db.read() as s:

@@ -275,3 +275,64 @@ class CreditEntryRow(Base):
     reference: Mapped[str | None] = mapped_column(String(100), nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DataRow(Base):
+    """A data item: a named set of files of one organisation (since 0004)."""
+
+    __tablename__ = "data"
+    __table_args__ = (Index("ix_data_org_created", "organisation_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    uploaded: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DataFileRow(Base):
+    """One file of a data item: where its bytes are, its upload/analysis state and the analysis.
+
+    ``organisation_id`` repeats the data item's so tenant checks and the stored-bytes sum need no
+    join. The analysis columns stay null until ``state`` is ``analysed``.
+    """
+
+    __tablename__ = "data_files"
+    __table_args__ = (
+        Index("ix_data_files_data_created", "data_id", "created_at", "id"),
+        Index("ix_data_files_org", "organisation_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    data_id: Mapped[str] = mapped_column(ForeignKey("data.id", ondelete="CASCADE"))
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_type: Mapped[str] = mapped_column(String(32))
+    object_key: Mapped[str] = mapped_column(String(400))
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stored_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    downloads: Mapped[int] = mapped_column(Integer, default=0)
+    analysis_token: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    analysis_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    analysis_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    publishable: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    detected_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    crs: Mapped[str | None] = mapped_column(Text, nullable=True)
+    bounds: Mapped[list[float] | None] = mapped_column(JSON, nullable=True)
+    area: Mapped[float | None] = mapped_column(Float, nullable=True)
+    length: Mapped[float | None] = mapped_column(Float, nullable=True)
+    points: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    lines: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    polygons: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    resolution: Mapped[float | None] = mapped_column(Float, nullable=True)
+    selectors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    geojson: Mapped[str | None] = mapped_column(Text, nullable=True)
+    csv_columns: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    csv_rows: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    valid: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    notes: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)

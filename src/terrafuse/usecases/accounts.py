@@ -191,8 +191,8 @@ def _verify(
     named = email or user_id
     if not named:
         raise InvalidInput("an e-mail address or a user id is required to sign in")
-    if not isinstance(named, str):
-        raise InvalidInput("the e-mail address or user id must be text")
+    if not isinstance(named, str) or "\x00" in named:  # (PostgreSQL cannot compare NUL text)
+        raise InvalidInput("the e-mail address or user id must be text without NUL characters")
     if not isinstance(password, str) or not password:
         raise InvalidInput("a password is required to sign in")
     identifier = named.strip().lower()[:254]
@@ -290,10 +290,14 @@ def change_password(
     old: str,
     new: str,
     client_address: str | None = None,
-) -> None:
+) -> User:
     """Replace the password (the old one must be right, the new one must meet the policy) and end
-    the user's other sessions."""
+    the user's other sessions; the account afterwards."""
     user = _own(principal, user_id)
+    if not isinstance(old, str) or not old:
+        raise InvalidInput("the old password is required")
+    if not isinstance(new, str) or not new:
+        raise InvalidInput("the new password is required")
     check_password(new)
     try:
         _verify(ctx, None, user.id, old, client_address)
@@ -302,12 +306,19 @@ def change_password(
     now = ctx.clock()
     ctx.users.set_password_hash(user.id, ctx.hasher.hash(new), now)
     ctx.sessions.revoke_all(user.id, now, keep=principal.session_id)
+    changed = ctx.users.get(user.id)
+    if changed is None:  # deleted meanwhile
+        raise NotFound(f"no user with id {user_id!r}")
+    return changed
 
 
-def delete_user(ctx: Accounts, principal: Principal, user_id: str) -> None:
-    """Delete the principal's own account, with its sessions and memberships."""
-    _own(principal, user_id)
-    ctx.users.delete(user_id)
+def delete_user(ctx: Accounts, principal: Principal, user_id: str) -> User:
+    """Delete the principal's own account, with its sessions and memberships; the account as it
+    was."""
+    user = _own(principal, user_id)
+    if not ctx.users.delete(user_id):
+        raise NotFound(f"no user with id {user_id!r}")
+    return user
 
 
 # -- organisations and privileges -----------------------------------------------------------------
@@ -353,11 +364,14 @@ def update_organisation(
     return org
 
 
-def delete_organisation(ctx: Accounts, principal: Principal, organisation_id: str) -> None:
-    """Delete the organisation and everything it owns (needs ``manage``)."""
+def delete_organisation(ctx: Accounts, principal: Principal, organisation_id: str) -> Organisation:
+    """Delete the organisation and everything it owns (needs ``manage``); the organisation as it
+    was."""
     require(principal, organisation_id, Privilege.MANAGE)
-    if not ctx.organisations.delete(organisation_id):
+    org = ctx.organisations.by_id(organisation_id)
+    if org is None or not ctx.organisations.delete(organisation_id):
         raise NotFound(f"no organisation with id {organisation_id!r}")
+    return org
 
 
 # -- operator actions (admin CLI, demo) -----------------------------------------------------------

@@ -2,8 +2,8 @@
 
 Executions and uploads hold and settle credits through the repository's ``reserve`` /
 ``settle`` / ``release`` in their own use cases (ideally in the transaction that writes them).
-Privilege checks arrive with the accounts work and the platform routes (issue #3); until then
-these functions trust their caller.
+:func:`balance` is what members see; the other functions are the operator's (admin CLI, daily
+jobs) and trust their caller.
 """
 
 from __future__ import annotations
@@ -13,8 +13,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from terrafuse.core.credits import Entry, EntryKind, positive_credits, storage_charge, storage_reference
+from terrafuse.core.accounts import Principal
+from terrafuse.core.credits import (
+    Balance,
+    Entry,
+    EntryKind,
+    positive_credits,
+    storage_charge,
+    storage_reference,
+)
+from terrafuse.errors import NotFound
 from terrafuse.store.credits import Credits
+from terrafuse.usecases.accounts import require
 
 
 @dataclass(frozen=True)
@@ -25,6 +35,17 @@ class StorageRun:
     charged: tuple[Entry, ...]
     already_charged: tuple[str, ...]  # organisations charged earlier the same day
     free: tuple[str, ...]  # organisations storing nothing billable
+
+
+def balance(
+    credits: Credits, principal: Principal, organisation_id: str, credit_id: str | None = None
+) -> Balance:
+    """An organisation's credits, for any of its members (others get ``NotFound``, as if it did
+    not exist). The credit record's id is the organisation's id; ``credit_id`` must match it."""
+    require(principal, organisation_id)
+    if credit_id is not None and credit_id != organisation_id:
+        raise NotFound(f"no credit record with id {credit_id!r}")
+    return credits.balance(organisation_id)
 
 
 def purchase(

@@ -27,6 +27,7 @@ from terrafuse.errors import (
 )
 from terrafuse.services.base import Service
 from terrafuse.usecases.accounts import Accounts, require
+from terrafuse.usecases.data import DataContext, build_data_context
 from terrafuse.usecases.validation import validate_inputs
 
 
@@ -44,10 +45,13 @@ class Platform:
     rt: Runtime
     dispatcher: Dispatcher
     accounts: Accounts = None  # type: ignore[assignment]  # built from ``rt`` when not given
+    data: DataContext = None  # type: ignore[assignment]  # built from ``rt`` when not given
 
     def __post_init__(self) -> None:
         if self.accounts is None:
             self.accounts = Accounts(self.rt.db, self.rt.settings.secret_bytes(), self.rt.organisations)
+        if self.data is None:
+            self.data = build_data_context(self.rt, self.dispatcher.executor)
 
 
 def organisation(

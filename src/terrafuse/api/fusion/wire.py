@@ -67,13 +67,36 @@ def _loads(text: str | bytes) -> Any:
 
 
 def decode_json_body(raw: bytes | str) -> Any:
-    """The decoded request body (``{}`` when empty: action calls send no body)."""
+    """The decoded request body (``{}`` when empty: action calls send no body).
+
+    Text holding NUL characters is refused: no field accepts them, and PostgreSQL cannot store
+    them (it would fail the request with a server error instead of saying what is wrong).
+    """
     if not raw or not raw.strip():
         return {}
     try:
-        return _loads(raw)
+        body = _loads(raw)
     except (ValueError, RecursionError) as exc:
         raise InvalidInput("the request body is not valid JSON") from exc
+    if _has_nul(body):
+        raise InvalidInput("text in the request body must not contain NUL (\\u0000) characters")
+    return body
+
+
+def _has_nul(value: Any) -> bool:
+    """Whether any text in a decoded JSON value (keys included) holds a NUL character."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def parse_body(

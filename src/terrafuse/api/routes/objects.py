@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import mimetypes
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Protocol
 
 import anyio
 from fastapi import APIRouter, Query, Request, Response
@@ -14,6 +16,23 @@ from terrafuse.errors import Forbidden, NotFound, PayloadTooLarge
 from terrafuse.storage.local import LocalObjectStore
 
 router = APIRouter()
+log = logging.getLogger(__name__)
+
+
+class ObjectHook(Protocol):
+    """Told about signed PUTs (``app.state.object_hooks``), e.g. to start analysing an upload."""
+
+    def before_put(self, key: str) -> None:
+        """Raise a domain error to refuse the upload before any byte is stored."""
+        ...
+
+    def after_put(self, key: str, size: int) -> None:
+        """The object is stored (``size`` bytes)."""
+        ...
+
+
+def _hooks(request: Request) -> Sequence[ObjectHook]:
+    return getattr(request.app.state, "object_hooks", ())
 
 
 def _store(request: Request) -> LocalObjectStore:
@@ -53,6 +72,8 @@ async def put_object(
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"upload exceeds the limit of {limit} bytes")
+    for hook in _hooks(request):
+        await run_in_threadpool(hook.before_put, key)
     body = request.stream()
 
     def chunks() -> Iterator[bytes]:
@@ -64,4 +85,9 @@ async def put_object(
                 return
 
     written = await run_in_threadpool(store.put_stream, key, chunks(), limit)
+    for hook in _hooks(request):
+        try:
+            await run_in_threadpool(hook.after_put, key, written)
+        except Exception:  # the bytes are stored; whoever needs them finds them later
+            log.exception("object hook after storing %s failed", key)
     return JSONResponse({"key": key, "size": written})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from terrafuse.config import Settings
+from terrafuse.core.clock import utcnow
 from terrafuse.engine.runner import Runtime
 from terrafuse.services.registry import builtin_registry
 from terrafuse.storage.local import LocalObjectStore
@@ -15,6 +16,11 @@ from terrafuse.store.organisations import Organisations
 from terrafuse.usecases.accounts import Accounts, ensure_demo_account
 from terrafuse.usecases.credits import purchase
 from terrafuse.usecases.executions import Platform
+from terrafuse.usecases.storage_billing import (
+    BILLING_FIRST_AFTER_SECONDS,
+    BILLING_INTERVAL_SECONDS,
+    run_storage_billing,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +76,46 @@ def build_platform(settings: Settings) -> Platform:
     counts = dispatcher.recover(all_running_lost=executor.owns_cluster)
     if any(counts.values()):
         log.warning("recovered executions from a previous run: %s", counts)
+    platform = Platform(rt=rt, dispatcher=dispatcher, accounts=accounts)
+    # Every server bills storage hourly (idempotent: one charge per organisation and day), the
+    # first time a minute after starting.
+    dispatcher.every(
+        BILLING_INTERVAL_SECONDS,
+        "storage-billing",
+        lambda: run_storage_billing(platform, utcnow()),
+        first_after=BILLING_FIRST_AFTER_SECONDS,
+    )
     dispatcher.start()
-    return Platform(rt=rt, dispatcher=dispatcher, accounts=accounts)
+    return platform
+
+
+class _OfflineExecutor:
+    """The executor of a platform that runs no executions (operator commands): submitted
+    executions stay accepted for a server's dispatcher to pick up."""
+
+    def submit(self, execution_id: str) -> None:
+        """Leave the execution queued."""
+
+    def wait(self, execution_id: str, timeout: float) -> bool:
+        """Nothing runs here."""
+        return False
+
+    def cancel(self, execution_id: str) -> None:
+        """Nothing runs here."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def build_offline_platform(settings: Settings) -> Platform:
+    """A platform for operator commands: database and object store, no cluster, no sweep.
+
+    Close it with :func:`close_platform`.
+    """
+    from terrafuse.engine.dispatcher import Dispatcher
+
+    rt = build_runtime(settings)
+    return Platform(rt=rt, dispatcher=Dispatcher(rt, _OfflineExecutor()), accounts=build_accounts(rt))
 
 
 def close_platform(platform: Platform) -> None:

@@ -1,4 +1,5 @@
-"""The ``terrafuse`` command: ``serve``, ``demo-data`` and ``admin`` (users, organisations, credits)."""
+"""The ``terrafuse`` command: ``serve``, ``demo-data`` and ``admin`` (users, organisations, credits,
+storage)."""
 
 from __future__ import annotations
 
@@ -128,9 +129,11 @@ admin_app = typer.Typer(
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations and their members.", no_args_is_help=True)
 credits_app = typer.Typer(help="Organisations' credits.", no_args_is_help=True)
+storage_app = typer.Typer(help="Stored files: billing and deletion.", no_args_is_help=True)
 admin_app.add_typer(user_app, name="user")
 admin_app.add_typer(org_app, name="org")
 admin_app.add_typer(credits_app, name="credits")
+admin_app.add_typer(storage_app, name="storage")
 app.add_typer(admin_app, name="admin")
 
 
@@ -291,6 +294,45 @@ def credits_add(
     else:
         typer.echo(f"added {entry.amount.normalize():f} credits to {found.namespace}")
     typer.echo(f"{found.namespace} now has {balance.any_credits.normalize():f} credits available")
+
+
+@storage_app.command("bill")
+def storage_bill(
+    now: Annotated[
+        str | None,
+        typer.Option(help="Bill as of this instant (ISO 8601, UTC when no offset is given); default now."),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Charge today's storage, schedule deletions of organisations out of credits, carry out due
+    ones (what every server does hourly; running it again the same day charges nothing more)."""
+    from datetime import UTC, datetime
+
+    from terrafuse.bootstrap import build_offline_platform, close_platform
+    from terrafuse.core.clock import utcnow
+    from terrafuse.usecases.storage_billing import run_storage_billing
+
+    try:
+        when = datetime.fromisoformat(now) if now else utcnow()
+    except ValueError:
+        raise _fail(f"--now {now!r} is not an ISO 8601 date and time") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    with _accounts(data_dir):  # the same error handling (and migration) as the other commands
+        platform = build_offline_platform(_settings(data_dir=data_dir))
+        try:
+            run = run_storage_billing(platform, when)
+        finally:
+            close_platform(platform)
+    typer.echo(f"storage billing for {run.day}")
+    for label, orgs in [
+        ("charged", run.charged),
+        ("out of credits (deletion scheduled)", run.scheduled),
+        ("notified", run.notified),
+        ("deletion cancelled", run.cancelled),
+        ("data deleted", run.deleted),
+    ]:
+        typer.echo(f"{label}: {', '.join(orgs) if orgs else '-'}")
 
 
 def _privileges(privileges: frozenset) -> str:

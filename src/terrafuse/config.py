@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         ge=0,
         description="Credits charged per day for each GB (10^9 bytes) an organisation stores; 0 = free.",
     )
+    storage_grace_days: float = Field(
+        default=7,
+        ge=0,
+        description="Days an organisation out of credits keeps its stored files before they are deleted.",
+    )
 
     @field_validator("data_dir", "storage_dir")
     @classmethod

@@ -1,15 +1,17 @@
-"""Schemathesis fuzzes the users, organisations and credits routes of a real server: no 5xx.
+"""Schemathesis fuzzes the users, organisations, credits and data routes of a real server: no 5xx.
 
 The server is started without demo data; its account and organisation are made with the admin
-CLI (``credits add`` included), as an operator would. Fuzzing signs in badly many times, which
+CLI (``credits add`` included), as an operator would, and a data item with one uploaded GeoJSON
+file through the API, as the SDK makes it. Fuzzing signs in badly many times, which
 throttles sign-ins from loopback, so it gets a server of its own.
 
 Three runs, all with the account's Bearer token and a fixed seed:
 
 1. every operation with generated ids (sign-in included; deletions hit nothing);
-2. every operation but DELETE with the real user and organisation ids, so the generated bodies
+2. every operation but DELETE with the real user, organisation, data and file ids, so the generated bodies
    reach validation and the database (including changes that succeed);
-3. last, the deletions with the real ids (they delete the organisation and the account).
+3. last, the deletions with the real ids (they delete the data item, the organisation and the
+   account).
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ from tests.support.server import ServerProcess
 pytestmark = pytest.mark.e2e
 
 EMAIL, PASSWORD = "fuzz@example.com", "Fuzz-Pass123!"
-# This work's routes (the data routes have their own tests).
-PATHS = r"^/api/(users/|organisations/\{organisation_id\}(/credits/\{credit_id\})?$)"
+# Users, organisations, credits and the data routes (``/api/organisations/{organisation_id}/data...``).
+PATHS = r"^/api/(users/|organisations/\{organisation_id\}((/credits/\{credit_id\})?$|/data(/|$)))"
 EXAMPLES = 30
 
 
@@ -44,6 +46,32 @@ class FuzzTarget:
     token: str
     user_id: str
     organisation_id: str
+    data_id: str
+    file_id: str
+
+
+REGION = (
+    b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": '
+    b'{"type": "Polygon", "coordinates": [[[-4.3, 55.8], [-4.1, 55.8], [-4.1, 55.9], [-4.3, 55.8]]]}}]}'
+)
+
+
+def _uploaded_region(url: str, headers: dict[str, str], organisation_id: str) -> tuple[str, str]:
+    """(data id, file id) of a data item holding one uploaded GeoJSON file, as the SDK makes it."""
+    root = f"{url}/api/organisations/{organisation_id}/data"
+    data = httpx.post(root, headers=headers, json={"Data": {"name": "Fuzz region"}})
+    assert data.status_code == 200, data.text
+    data_id = data.json()["model"]["id"]
+    added = httpx.post(
+        f"{root}/{data_id}/add_file",
+        headers=headers,
+        json={"Data": {"name": "region.geojson", "file_type": "GeoJSON"}},
+    )
+    assert added.status_code == 200, added.text
+    extras = added.json()["extras"]
+    put = httpx.put(extras["url"], content=REGION)
+    assert put.status_code in (200, 201, 204), put.text
+    return data_id, extras["file"]
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +95,10 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget]:
         me = httpx.get(
             f"{server.url}/api/users/{user_id}", headers={"Authorization": f"Bearer {tokens['access_token']}"}
         ).json()["model"]
-        yield FuzzTarget(server, tokens["access_token"], user_id, me["organisations"][0]["id"])
+        organisation_id = me["organisations"][0]["id"]
+        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+        data_id, file_id = _uploaded_region(server.url, headers, organisation_id)
+        yield FuzzTarget(server, tokens["access_token"], user_id, organisation_id, data_id, file_id)
     finally:
         server.stop()
 
@@ -84,6 +115,8 @@ def _schemathesis(target: FuzzTarget, workdir: Path, *options: str, ids: bool = 
                 ("user_id", target.user_id),
                 ("organisation_id", target.organisation_id),
                 ("credit_id", target.organisation_id),
+                ("data_id", target.data_id),
+                ("file_id", target.file_id),
             )
         )
         if ids
@@ -125,3 +158,7 @@ def test_fuzzing_finds_no_server_errors(target: FuzzTarget, tmp_path: Path) -> N
     assert not re.search(r'HTTP/1\.1" 5\d\d', log)
     assert re.search(r'"PATCH /api/organisations/\S+ HTTP/1\.1" 200', log)  # real changes were made
     assert re.search(r'"DELETE /api/users/\S+ HTTP/1\.1" 200', log)  # and the account went last
+    # The data routes were reached with the real ids, and changes there succeeded too.
+    data = f"/api/organisations/{target.organisation_id}/data/{target.data_id}"
+    for request in (f"PATCH {data}", f"POST {data}/copy", f"GET {data}/download_file/{target.file_id}"):
+        assert re.search(rf'"{re.escape(request)}\S* HTTP/1\.1" 200', log), request

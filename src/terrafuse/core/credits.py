@@ -196,3 +196,23 @@ def monthly_spend(entries: Iterable[tuple[datetime, EntryKind, Decimal]]) -> tup
         if kind in SPEND_KINDS:
             months[month_start(created_at)] -= amount
     return tuple(MonthlySpend(month, total) for month, total in sorted(months.items()))
+
+
+@dataclass(frozen=True)
+class DeletionSchedule:
+    """An organisation's stored files, due for deletion after ``delete_after`` (out of credits).
+
+    Active while neither cancelled (credits came back, or nothing is stored any more) nor done.
+    """
+
+    organisation_id: str
+    scheduled_at: datetime
+    delete_after: datetime
+    notified_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    deleted_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether the files are still due for deletion."""
+        return self.cancelled_at is None and self.deleted_at is None

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from terrafuse.core.clock import utcnow
@@ -24,6 +27,16 @@ LOST_MESSAGE = (
 )
 
 
+@dataclass
+class _Periodic:
+    """A job the sweep runs at most once every ``every`` seconds, first once ``due`` is reached."""
+
+    name: str
+    every: float
+    fn: Callable[[], object]
+    due: float = 0.0
+
+
 class Dispatcher:
     """Submits executions and recovers lost ones, periodically in a background thread."""
 
@@ -33,6 +46,7 @@ class Dispatcher:
         self.sweep_seconds = sweep_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._periodic: list[_Periodic] = []
 
     def dispatch(self, execution_id: str) -> None:
         """Hand an accepted execution to the executor."""
@@ -70,6 +84,27 @@ class Dispatcher:
             log.info("recovery: %s", counts)
         return counts
 
+    def every(self, seconds: float, name: str, fn: Callable[[], object], first_after: float = 0.0) -> None:
+        """Also run ``fn`` from the sweep, at most once every ``seconds``, the first time
+        ``first_after`` seconds from now (a cheap clock check; such jobs must be idempotent,
+        since every server runs them)."""
+        self._periodic.append(_Periodic(name, seconds, fn, time.monotonic() + first_after))
+
+    def run_periodic(self, monotonic: float | None = None) -> list[str]:
+        """Run the periodic jobs that are due (one failing does not stop the others); their names."""
+        now = time.monotonic() if monotonic is None else monotonic
+        ran = []
+        for job in self._periodic:
+            if now < job.due:
+                continue
+            job.due = now + job.every
+            ran.append(job.name)
+            try:
+                job.fn()
+            except Exception:
+                log.exception("periodic job %s failed", job.name)
+        return ran
+
     def start(self) -> None:
         """Sweep in the background every ``sweep_seconds``."""
         self._thread = threading.Thread(target=self._loop, name="dispatcher-sweep", daemon=True)
@@ -81,6 +116,7 @@ class Dispatcher:
                 self.recover()
             except Exception:
                 log.exception("dispatcher sweep failed")
+            self.run_periodic()
 
     def stop(self) -> None:
         """Stop the background sweep."""

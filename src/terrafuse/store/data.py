@@ -194,6 +194,12 @@ class DataStore:
             rows, last = fetch_page(c, stmt, query, DATA_LIST)
             return self._with_bounds(c, rows), last
 
+    def data_ids(self, organisation_id: str) -> list[str]:
+        """Ids of all the organisation's data items (uploaded or not), oldest first."""
+        query = select(_D.c.id).where(_D.c.organisation_id == organisation_id)
+        with self.db.read_conn() as c:
+            return list(c.execute(query.order_by(_D.c.created_at, _D.c.id)).scalars())
+
     def rename(self, organisation_id: str, data_id: str, name: str, now: datetime) -> Data | None:
         """Set the name; the item afterwards (None if it is not the organisation's)."""
         with self.db.write_conn() as c:

@@ -336,3 +336,23 @@ class DataFileRow(Base):
     csv_rows: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     valid: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     notes: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+
+
+class StorageDeletionScheduleRow(Base):
+    """An organisation's stored files, due for deletion because it ran out of credits (since 0005).
+
+    One row per organisation, reused when it runs out again: the schedule is active while
+    ``cancelled_at`` and ``deleted_at`` are both null. ``notified_at`` is set once the
+    organisation was told (so it is told once per schedule).
+    """
+
+    __tablename__ = "storage_deletion_schedules"
+
+    organisation_id: Mapped[str] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delete_after: Mapped[datetime] = mapped_column(UTCDateTime())
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

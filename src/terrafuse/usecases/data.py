@@ -141,6 +141,27 @@ def remove_organisation_objects(ctx: DataContext, organisation_id: str) -> int:
     return ctx.storage.delete_prefix(organisation_prefix(organisation_id))
 
 
+def delete_organisation_data(ctx: DataContext, organisation_id: str) -> tuple[list[str], list[str]]:
+    """Delete every data item of an organisation, with its files and their bytes, except items a
+    process uses; (deleted ids, kept ids). For the operator's jobs (storage billing): no
+    privilege check, the caller decides. Never touches another organisation's data.
+    """
+    deleted: list[str] = []
+    kept: list[str] = []
+    for data_id in ctx.store.data_ids(organisation_id):
+        data = ctx.store.get(organisation_id, data_id)
+        if data is None:  # deleted meanwhile
+            continue
+        if not can_delete(ctx, data):
+            kept.append(data_id)
+            continue
+        # Records first, as in delete_data: once gone, nothing is billed or served.
+        if ctx.store.delete(organisation_id, data_id):
+            deleted.append(data_id)
+        ctx.storage.delete_prefix(data_prefix(organisation_id, data_id))
+    return deleted, kept
+
+
 # -- privileges and lookups -----------------------------------------------------------------------
 def _can_read(principal: Principal, organisation_id: str) -> None:
     require(principal, organisation_id, Privilege.VIEW)

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from terrafuse.api.deps import base_url
+from terrafuse.api.fusion.shapes import flat_body_schema, nested_body_schema
 from terrafuse.api.fusion.wire import (
     OMIT,
     FusionJSONResponse,
@@ -27,6 +28,7 @@ from terrafuse.api.fusion.wire import (
     parse_list_query,
 )
 from terrafuse.api.routes.platform.common import model_fields, platform, reply, signed_in
+from terrafuse.api.routes.platform.openapi import BEARER, json_body
 from terrafuse.core.accounts import Principal
 from terrafuse.core.data import Data, DataFile, FileState
 from terrafuse.errors import InvalidParameter
@@ -40,6 +42,15 @@ _CREATE_FIELDS = {"name": Shape.VALUE, "id": Shape.VALUE}
 _PATCH_FIELDS = {"name": Shape.VALUE}
 _ADD_FILE_FIELDS = {"name": Shape.VALUE, "file_type": Shape.VALUE}
 _COPY_FIELDS = {"name": Shape.VALUE}
+# The declared request bodies (``GET /api/openapi.json``); the handlers parse them themselves.
+_NAME = {"type": "string", "maxLength": 200}
+_SECURED: dict[str, Any] = {"security": BEARER}
+_CREATE_BODY = json_body(flat_body_schema("Data", {"name": _NAME, "id": {"type": ["string", "null"]}}))
+_PATCH_BODY = json_body(flat_body_schema("Data", {"name": _NAME}))
+_COPY_BODY = json_body(nested_body_schema("Data", {"name": _NAME}, ["name"]))
+_ADD_FILE_BODY = json_body(
+    nested_body_schema("Data", {"name": _NAME, "file_type": {"type": "string"}}, ["name", "file_type"])
+)
 
 
 def _ctx(request: Request) -> uc.DataContext:
@@ -149,7 +160,7 @@ def _data_reply(ctx: uc.DataContext, data: Data, extras: dict[str, Any] | None =
 
 
 # -- data items -----------------------------------------------------------------------------------
-@router.get(_ROOT + "/new")
+@router.get(_ROOT + "/new", openapi_extra=_SECURED)
 def new_data(
     organisation_id: str, request: Request, who: Principal = Depends(signed_in)
 ) -> FusionJSONResponse:
@@ -158,7 +169,7 @@ def new_data(
     return reply({"organisation_id": org, "name": None, "uploaded_organisation_id": org})
 
 
-@router.get(_ROOT + "/uploaded")
+@router.get(_ROOT + "/uploaded", openapi_extra=_SECURED)
 def list_uploaded(
     organisation_id: str, request: Request, who: Principal = Depends(signed_in)
 ) -> FusionJSONResponse:
@@ -169,7 +180,7 @@ def list_uploaded(
     return FusionJSONResponse(list_envelope((data_model(d, uc.can_delete(ctx, d)) for d in items), last))
 
 
-@router.post(_ROOT)
+@router.post(_ROOT, openapi_extra={**_SECURED, **_CREATE_BODY})
 async def create_data(
     organisation_id: str, request: Request, who: Principal = Depends(signed_in)
 ) -> FusionJSONResponse:
@@ -180,7 +191,7 @@ async def create_data(
     return _data_reply(ctx, data)
 
 
-@router.get(_ITEM)
+@router.get(_ITEM, openapi_extra=_SECURED)
 def get_data(
     organisation_id: str, data_id: str, request: Request, who: Principal = Depends(signed_in)
 ) -> FusionJSONResponse:
@@ -189,7 +200,7 @@ def get_data(
     return _data_reply(ctx, uc.get_data(ctx, who, organisation_id, data_id))
 
 
-@router.patch(_ITEM)
+@router.patch(_ITEM, openapi_extra={**_SECURED, **_PATCH_BODY})
 async def update_data(
     organisation_id: str, data_id: str, request: Request, who: Principal = Depends(signed_in)
 ) -> FusionJSONResponse:
@@ -200,7 +211,7 @@ async def update_data(
     return _data_reply(ctx, data)
 
 
-@router.delete(_ITEM)
+@router.delete(_ITEM, openapi_extra=_SECURED)
 def delete_data(
     organisation_id: str, data_id: str, request: Request, who: Principal = Depends(signed_in)
 ) -> FusionJSONResponse:
@@ -210,7 +221,7 @@ def delete_data(
     return reply(data_model(data, True))
 
 
-@router.post(_ITEM + "/copy")
+@router.post(_ITEM + "/copy", openapi_extra={**_SECURED, **_COPY_BODY})
 async def copy_data(
     organisation_id: str, data_id: str, request: Request, who: Principal = Depends(signed_in)
 ) -> FusionJSONResponse:
@@ -222,7 +233,7 @@ async def copy_data(
 
 
 # -- files ----------------------------------------------------------------------------------------
-@router.post(_ITEM + "/add_file")
+@router.post(_ITEM + "/add_file", openapi_extra={**_SECURED, **_ADD_FILE_BODY})
 async def add_file(
     organisation_id: str, data_id: str, request: Request, who: Principal = Depends(signed_in)
 ) -> FusionJSONResponse:
@@ -236,7 +247,7 @@ async def add_file(
     return _data_reply(ctx, data, {"file": file.id, "url": url})
 
 
-@router.get(_ITEM + "/files")
+@router.get(_ITEM + "/files", openapi_extra=_SECURED)
 def list_files(
     organisation_id: str, data_id: str, request: Request, who: Principal = Depends(signed_in)
 ) -> FusionJSONResponse:
@@ -246,7 +257,7 @@ def list_files(
     return FusionJSONResponse(list_envelope((file_model(f) for f in files), last))
 
 
-@router.get(_ITEM + "/download_file/{file_id}")
+@router.get(_ITEM + "/download_file/{file_id}", openapi_extra=_SECURED)
 def download_file(
     organisation_id: str,
     data_id: str,

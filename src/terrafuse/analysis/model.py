@@ -4,22 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-FILE_TYPES: tuple[str, ...] = (
-    "GeoTIFF",
-    "JPEG2000",
-    "DEM",
-    "GeoJSON",
-    "KML",
-    "KMZ",
-    "CSV",
-    "ESRI Shapefile",
-    "JPEG",
-    "PNG",
-    "Other",
-    "PDF",
-    "GZIP",
-    "ZIP",
-)
+# The Fusion FILE_TYPE_* values: one list, owned by the domain.
+from terrafuse.core.data import FILE_TYPES as FILE_TYPES
+
 """The Fusion ``FILE_TYPE_*`` values, in the SDK's order."""
 
 RASTER_TYPES = frozenset({"GeoTIFF", "DEM", "JPEG2000"})

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from pathlib import Path
 
-from terrafuse.analysis.model import AnalysisLimits, ContentError, FileAnalysis
+from terrafuse.analysis.model import AnalysisLimits, ContentError, FileAnalysis, size_only
 
 _SAMPLE_CHARS = 64 * 1024
 _DELIMITERS = ",;\t|"
@@ -31,26 +32,7 @@ def analyse_csv(path: Path, size: int, limits: AnalysisLimits) -> FileAnalysis:
         notes.append(f"fields are separated by {delimiter!r}")
     if ragged:
         notes.append(f"{ragged} rows do not have the same number of fields as the header")
-    return FileAnalysis(
-        file_type="CSV",
-        size=size,
-        publishable=True,
-        error=None,
-        crs=None,
-        bounds=None,
-        area=None,
-        length=None,
-        points=None,
-        lines=None,
-        polygons=None,
-        resolution=None,
-        selectors=(),
-        columns=columns,
-        rows=rows,
-        geojson=None,
-        valid=None,
-        notes=tuple(notes),
-    )
+    return replace(size_only("CSV", size), columns=columns, rows=rows, notes=tuple(notes))
 
 
 def _scan(path: Path, encoding: str) -> tuple[tuple[str, ...], int, int, str]:

@@ -42,8 +42,7 @@ FILE_TYPES: tuple[str, ...] = (
     "GZIP",
     "ZIP",
 )
-"""The Fusion ``FILE_TYPE_*`` values (the same tuple as ``terrafuse.analysis.FILE_TYPES``, which
-core must not import: analysis pulls in GDAL)."""
+"""The Fusion ``FILE_TYPE_*`` values (``terrafuse.analysis`` uses this same tuple)."""
 
 MAX_NAME_LENGTH = 200
 MAX_FILE_NAME_LENGTH = 255

@@ -31,6 +31,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/job_overhead.py
 	$(BIN)/python benchmarks/water_bodies.py
+	$(BIN)/python benchmarks/slicing.py
 
 clean:
 	rm -rf $(VENV) .terrafuse .pytest_cache .ruff_cache

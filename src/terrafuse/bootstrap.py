@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from terrafuse.config import Settings
@@ -16,6 +17,11 @@ from terrafuse.store.organisations import Organisations
 from terrafuse.usecases.accounts import Accounts, ensure_demo_account
 from terrafuse.usecases.credits import purchase
 from terrafuse.usecases.executions import Platform
+from terrafuse.usecases.firings import (
+    execution_ended,
+    expire_executions,
+    scheduler_tick,
+)
 from terrafuse.usecases.storage_billing import (
     BILLING_FIRST_AFTER_SECONDS,
     BILLING_INTERVAL_SECONDS,
@@ -49,6 +55,7 @@ def build_runtime(settings: Settings, migrate: bool = True) -> Runtime:
     from terrafuse.api.ogc.callbacks import OgcCallbacks
 
     rt.notifier = OgcCallbacks(rt, public_url(settings))
+    rt.after_end = functools.partial(execution_ended, rt)
     return rt
 
 
@@ -64,12 +71,14 @@ def build_platform(settings: Settings) -> Platform:
 
     rt = build_runtime(settings)
     accounts = build_accounts(rt)
-    rt.organisations.ensure("Public", settings.default_namespace, allow_anonymous=True)
+    public = rt.organisations.ensure("Public", settings.default_namespace, allow_anonymous=True)
     if settings.demo:
         acme = rt.organisations.ensure("Acme", "acme", allow_anonymous=True)
         ensure_demo_account(accounts, acme)
-        # Demo credits, granted once (the reference makes a second start add nothing).
+        # Demo credits, granted once (the reference makes a second start add nothing). The
+        # public namespace gets some too: anonymous OGC jobs of catalogue services are paid for.
         purchase(rt.credits, acme.id, DEMO_CREDITS, reference="demo-grant", note="demo credits")
+        purchase(rt.credits, public.id, DEMO_CREDITS, reference="demo-grant-public", note="demo credits")
     executor = DaskExecutor(settings)
     dispatcher = Dispatcher(rt, executor)
     # A cluster we just started cannot be running anything from before: settle those at once.
@@ -85,6 +94,9 @@ def build_platform(settings: Settings) -> Platform:
         lambda: run_storage_billing(platform, utcnow()),
         first_after=BILLING_FIRST_AFTER_SECONDS,
     )
+    # Scheduled processes fire from every server's sweep; a compare-and-set makes each firing once.
+    dispatcher.every(settings.scheduler_tick_seconds, "scheduler", lambda: scheduler_tick(platform))
+    dispatcher.every(settings.expiry_sweep_seconds, "execution-expiry", lambda: expire_executions(platform))
     dispatcher.start()
     return platform
 

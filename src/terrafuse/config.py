@@ -73,6 +73,35 @@ class Settings(BaseSettings):
         description="Days an organisation out of credits keeps its stored files before they are deleted.",
     )
 
+    stac_catalog: str | None = Field(
+        default=None,
+        description="URL or path of the STAC catalog (catalog.json) in which services find imagery; "
+        "default: the demo catalog in the data folder.",
+    )
+    slice_max_km2: float = Field(
+        default=600.0,
+        gt=0,
+        description="Regions larger than this (km²) are cut into slices that run in parallel as a group.",
+    )
+    scheduler_tick_seconds: float = Field(
+        default=1.0, gt=0, description="How often the scheduler looks for processes due to run."
+    )
+    expiry_warning_hours: float = Field(
+        default=24.0, ge=0, description="Warn this long before an execution's outputs are deleted."
+    )
+    expiry_sweep_seconds: float = Field(
+        default=60.0, gt=0, description="How often expired executions are looked for (and warned about)."
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for e-mail notifications.")
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_from: str = Field(default="terrafuse <noreply@localhost>", description="Sender of e-mails.")
+    sms_webhook_url: str | None = Field(
+        default=None, description="HTTP endpoint that sends text messages (JSON POST: to, message)."
+    )
+
     @field_validator("data_dir", "storage_dir")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
@@ -92,6 +121,11 @@ class Settings(BaseSettings):
     def demo_stac_dir(self) -> Path:
         """Where the demo STAC catalog is generated and served from."""
         return self.data_dir / "demo" / "stac"
+
+    @property
+    def resolved_stac_catalog(self) -> str:
+        """Where services search for imagery."""
+        return self.stac_catalog or str(self.demo_stac_dir / "catalog.json")
 
     @property
     def scratch_dir(self) -> Path:

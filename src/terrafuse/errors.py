@@ -90,6 +90,12 @@ class TooManyRequests(Forbidden):
         self.retry_after = retry_after
 
 
+class InsufficientCredits(Forbidden):
+    """The organisation has too few credits for the work asked for."""
+
+    code = "insufficient-credits"
+
+
 class Conflict(TerrafuseError):
     """The request conflicts with the resource's state."""
 

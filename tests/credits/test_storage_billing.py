@@ -16,27 +16,51 @@ from typer.testing import CliRunner
 from terrafuse.bootstrap import build_offline_platform, close_platform
 from terrafuse.cli import app
 from terrafuse.config import Settings
+from terrafuse.core.accounts import Privilege
 from terrafuse.core.clock import new_id
 from terrafuse.core.credits import EntryKind
 from terrafuse.core.data import Data, DataFile, FileState, file_key
+from terrafuse.notifications.messages import format_bytes, format_time
 from terrafuse.store.storage_billing import DeletionSchedules
+from terrafuse.usecases.accounts import create_user
 from terrafuse.usecases.credits import purchase
 from terrafuse.usecases.executions import Platform
 from terrafuse.usecases.storage_billing import run_storage_billing
+from tests.support.postgres import free_port
+from tests.support.smtp import SmtpServer
 
 RATE = Decimal("0.5")
 GRACE_DAYS = 7
 T0 = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
 
 
-@pytest.fixture
-def platform(tmp_path: Path, database_url: str) -> Iterator[Platform]:
-    settings = Settings(
+def billing_settings(tmp_path: Path, database_url: str, **extra: object) -> Settings:
+    return Settings(
         data_dir=tmp_path / "data",
         database_url=database_url,
         storage_credits_per_gb_day=RATE,
         storage_grace_days=GRACE_DAYS,
+        **extra,  # type: ignore[arg-type]
     )
+
+
+@pytest.fixture
+def platform(tmp_path: Path, database_url: str) -> Iterator[Platform]:
+    p = build_offline_platform(billing_settings(tmp_path, database_url))
+    yield p
+    close_platform(p)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def mailing_platform(tmp_path: Path, database_url: str, smtp: SmtpServer) -> Iterator[Platform]:
+    """A platform that e-mails through the real SMTP server ``smtp``."""
+    settings = billing_settings(tmp_path, database_url, smtp_host=smtp.host, smtp_port=smtp.port)
     p = build_offline_platform(settings)
     yield p
     close_platform(p)
@@ -236,3 +260,60 @@ def test_cli_storage_bill(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert f"data deleted: {broke}" in result.output
     assert bill("--now", "yesterday").exit_code == 1
+
+
+def member(platform: Platform, org: str, email: str, *privileges: Privilege, **prefs: object) -> str:
+    user = create_user(platform.accounts, email, "Sup3r-secret!", given_name=email.split("@")[0].title())
+    platform.accounts.memberships.set(user.id, org, set(privileges), T0)
+    if prefs:
+        platform.accounts.users.update(user.id, prefs, T0)
+    return user.id
+
+
+def test_out_of_credits_notice_is_e_mailed_to_managers_once(
+    mailing_platform: Platform, smtp: SmtpServer
+) -> None:
+    p = mailing_platform
+    nbytes = 2_345_000_000
+    broke = new_org(p, "broke")
+    rich = new_org(p, "rich", credits=100)
+    store(p, broke, nbytes)
+    store(p, rich, nbytes)
+    member(p, broke, "mia@example.org", Privilege.VIEW, Privilege.MANAGE, time_zone="Asia/Tokyo")
+    member(p, broke, "vic@example.org", Privilege.VIEW, Privilege.EXECUTE)  # no manage: not told
+    member(p, broke, "quinn@example.org", Privilege.MANAGE, notification_account=[])  # opted out
+    member(p, rich, "rita@example.org", Privilege.MANAGE)  # has credits: not told
+
+    first = run_storage_billing(p, T0)
+    second = run_storage_billing(p, T0 + timedelta(days=1))
+    assert first.notified == (broke,) and second.notified == ()
+
+    assert [m.rcpt_tos for m in smtp.messages] == [("mia@example.org",)]
+    mail = smtp.messages[0].message
+    assert mail["Subject"].startswith('"Broke" is out of credits')
+    body = mail.get_content()
+    deadline = T0 + timedelta(days=GRACE_DAYS)
+    assert format_time(deadline, "Asia/Tokyo") in body  # in the manager's time zone
+    assert "+09:00" in format_time(deadline, "Asia/Tokyo")
+    assert format_bytes(nbytes) in body and format_bytes(nbytes) == "2.3 GB"
+
+
+def test_a_broken_mail_server_does_not_stop_the_billing(
+    tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = billing_settings(tmp_path, database_url, smtp_host="127.0.0.1", smtp_port=free_port())
+    p = build_offline_platform(settings)
+    try:
+        broke = new_org(p, "broke")
+        store(p, broke, 2_000_000_000)
+        member(p, broke, "mia@example.org", Privilege.MANAGE)
+        with caplog.at_level(logging.WARNING):
+            run = run_storage_billing(p, T0)
+        assert run.notified == (broke,)  # recorded as told: the log line went out
+        schedule = DeletionSchedules(p.rt.db).get(broke)
+        assert schedule is not None and schedule.notified_at == T0
+        messages = [r.getMessage() for r in caplog.records]
+        assert any("will be deleted" in m and broke in m for m in messages)
+        assert any(m.startswith("email notification to user") for m in messages)
+    finally:
+        close_platform(p)

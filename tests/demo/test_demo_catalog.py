@@ -16,6 +16,7 @@ from rio_cogeo.cogeo import cog_validate
 from shapely.geometry import box, shape
 
 from terrafuse.demo import catalog as catalog_module
+from terrafuse.demo import uk
 from terrafuse.demo.catalog import (
     MANIFEST_NAME,
     SEED_AOI,
@@ -40,9 +41,14 @@ def _all_hrefs(node: object) -> list[str]:
 
 def test_catalog_loads_with_pystac(demo_catalog: DemoCatalog) -> None:
     cat = pystac.Catalog.from_file(str(demo_catalog.catalog_path))
-    assert {c.id for c in cat.get_children()} == {"sentinel-2-l2a", "sentinel-2-l1c", "landsat-8-l1"}
+    children = {c.id for c in cat.get_children()}
+    assert children == {"sentinel-2-l2a", "cop-dem-glo-90", "sentinel-2-l1c", "landsat-8-l1"}
     items = {item.id: item for item in cat.get_items(recursive=True)}
-    assert set(items) == set(demo_catalog.item_paths) == {*SEED_ITEM_IDS, SENTINEL2_ITEM_ID, LANDSAT8_ITEM_ID}
+    expected = {*SEED_ITEM_IDS, SENTINEL2_ITEM_ID, LANDSAT8_ITEM_ID, *uk.UK_ITEM_IDS}
+    assert set(items) == set(demo_catalog.item_paths) == expected
+    assert {i.id for i in cat.get_child("cop-dem-glo-90").get_items()} == set(uk.DEM_ITEM_IDS)
+    l2a = {i.id for i in cat.get_child("sentinel-2-l2a").get_items()}
+    assert l2a == {*SEED_ITEM_IDS, *uk.GLASGOW_ITEM_IDS, *uk.LAKE_DISTRICT_ITEM_IDS}
     for item_id, path in demo_catalog.item_paths.items():
         item = pystac.Item.from_file(str(path))
         assert item.id == item_id
@@ -184,3 +190,20 @@ def test_refuses_to_replace_a_foreign_folder(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError):
         build_demo_catalog(tmp_path, resolution=60.0)
     assert (tmp_path / "notes.txt").read_text() == "not a catalog"
+
+
+def test_catalogs_of_older_versions_are_rebuilt(demo_catalog: DemoCatalog, tmp_path: Path) -> None:
+    current = json.loads((demo_catalog.root / MANIFEST_NAME).read_text())
+    (tmp_path / "catalog.json").write_text("{}")
+    # Absolute item paths point at the built files, so only the manifest differs between cases.
+    items = {item_id: str(path) for item_id, path in demo_catalog.item_paths.items()}
+
+    def reused(**changes: object) -> bool:
+        manifest = {**current, "items": items, **changes}
+        (tmp_path / MANIFEST_NAME).write_text(json.dumps(manifest))
+        return catalog_module._reuse(tmp_path, 20.0) is not None
+
+    assert reused()
+    assert not reused(catalog_version="1")  # built before the UK data existed
+    assert not reused(uk_version=None)
+    assert not reused(items={k: v for k, v in items.items() if k not in uk.DEM_ITEM_IDS})

@@ -92,3 +92,28 @@ def test_silent_running_job_fails_clearly_when_out_of_attempts(platform: Platfor
     # A running job with a fresh heartbeat belongs to a live worker: left alone.
     alive = platform.rt.executions.get(fresh.id)
     assert alive is not None and alive.status is ExecutionStatus.RUNNING
+
+
+def test_a_rerun_starts_clean_of_the_lost_attempt(platform: Platform) -> None:
+    """What a lost worker's attempt recorded (components, files) is gone when the re-run ends."""
+    from terrafuse.core.processes import Component
+
+    ex = _execution(platform, ExecutionStatus.RUNNING, attempts=1, stale=True)
+    platform.rt.components.start(
+        Component(
+            id=new_id(),
+            execution_id=ex.id,
+            organisation_id=ex.organisation_id,
+            chain_index=0,
+            name="half done",
+            started_at=utcnow(),
+        )
+    )
+    partial = f"{ex.id}/lost/partial.tif"
+    platform.rt.storage.put_bytes(partial, b"half a file")
+    assert [c.name for c in platform.rt.components.of_execution(ex.id)] == ["half done"]
+    assert platform.dispatcher.recover()["requeued"] == 1
+    done = _wait(platform, ex.id)
+    assert done.status is ExecutionStatus.SUCCESSFUL and done.attempts == 2
+    assert platform.rt.components.of_execution(ex.id) == []
+    assert not platform.rt.storage.exists(partial)

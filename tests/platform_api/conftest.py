@@ -162,13 +162,19 @@ def sdk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
 
 @pytest.fixture(scope="session")
 def sdk_v1_python(request: pytest.FixtureRequest) -> Path:
-    """The Python of a virtual environment with ``fusion-platform-python-sdk==1.1.4``.
+    """The Python of a virtual environment with ``fusion-platform-python-sdk==1.1.4``."""
+    return sdk_v1_environment(request, ())
 
-    Built once (``python -m venv`` + pip, a few seconds) and kept in pytest's cache folder, keyed
-    by SDK and Python version, so later runs reuse it; a lock keeps parallel runs from building it
-    twice, and a marker written last means a half-built one is rebuilt.
+
+def sdk_v1_environment(request: pytest.FixtureRequest, extras: tuple[str, ...]) -> Path:
+    """The Python of a virtual environment with the SDK 1.1.4 and ``extras`` (pip requirements).
+
+    Built once (``python -m venv`` + pip from the package cache) and kept in pytest's cache
+    folder, keyed by SDK, Python version and extras, so later runs reuse it; a lock keeps parallel
+    runs from building it twice, and a marker written last means a half-built one is rebuilt.
     """
-    key = f"fusion-sdk-{SDK_V1}-py{sys.version_info.major}.{sys.version_info.minor}"
+    suffix = f"-{uuid.uuid5(uuid.NAMESPACE_URL, ' '.join(extras)).hex[:8]}" if extras else ""
+    key = f"fusion-sdk-{SDK_V1}-py{sys.version_info.major}.{sys.version_info.minor}{suffix}"
     cache = getattr(request.config, "cache", None)
     root = Path(cache.mkdir(key)) if cache is not None else Path(tempfile.gettempdir()) / f"terrafuse-{key}"
     root.mkdir(parents=True, exist_ok=True)
@@ -184,10 +190,10 @@ def sdk_v1_python(request: pytest.FixtureRequest) -> Path:
         steps = (
             [sys.executable, "-m", "venv", "--clear", str(venv)],
             [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             f"fusion-platform-python-sdk=={SDK_V1}"],
+             f"fusion-platform-python-sdk=={SDK_V1}", *extras],
         )  # fmt: skip
         for step in steps:
-            done = subprocess.run(step, capture_output=True, text=True, timeout=600, env=env)
+            done = subprocess.run(step, capture_output=True, text=True, timeout=900, env=env)
             if done.returncode != 0:
                 pytest.fail(
                     f"could not prepare the SDK {SDK_V1} environment: {' '.join(step)}\n{done.stderr[-3000:]}"

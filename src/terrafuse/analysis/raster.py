@@ -21,7 +21,7 @@ from rasterio.warp import transform_bounds
 
 from terrafuse.analysis.geometry import crs_name
 from terrafuse.analysis.model import AnalysisLimits, ContentError, FileAnalysis, Selector
-from terrafuse.analysis.stats import summarise
+from terrafuse.analysis.stats import HISTOGRAM_BINS, summarise
 
 _DRIVERS = {"GeoTIFF": "GTiff", "DEM": "GTiff", "JPEG2000": "JP2OpenJPEG"}
 
@@ -173,3 +173,16 @@ def _band_selectors(
             )
         )
     return tuple(selectors), out_shape is not None
+
+
+def fixed_range_histogram(path: Path, band: int, minimum: float, maximum: float) -> list[int]:
+    """The 10-bin histogram of one band over a fixed range (values outside it are not counted).
+
+    For class rasters: with the range (0, 3), classes 0-3 land in bins 0, 3, 6 and 9 of every
+    file, so histograms of the slices of one region add up.
+    """
+    with rasterio.open(path) as dataset:
+        data = dataset.read(band, masked=True)
+    values = np.ma.compressed(data).astype(np.float64)
+    counts, _ = np.histogram(values[np.isfinite(values)], bins=HISTOGRAM_BINS, range=(minimum, maximum))
+    return [int(c) for c in counts]

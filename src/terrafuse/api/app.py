@@ -17,7 +17,18 @@ from terrafuse.api.limits import BodyLimit
 from terrafuse.api.ogc.documents import JSON, link
 from terrafuse.api.routes import objects
 from terrafuse.api.routes.ogc import jobs, landing, processes
-from terrafuse.api.routes.platform import credits, data, openapi, organisations, users
+from terrafuse.api.routes.platform import (
+    credits,
+    data,
+    executions,
+    openapi,
+    organisations,
+    services,
+    users,
+)
+from terrafuse.api.routes.platform import (
+    processes as platform_processes,
+)
 from terrafuse.config import Settings
 from terrafuse.usecases.executions import Platform
 
@@ -48,7 +59,16 @@ def create_app(platform: Platform, settings: Settings) -> FastAPI:
         app.include_router(router, prefix="/ogc-api", tags=["OGC API - Processes"])
         app.include_router(router, prefix="/{namespace}/ogc-api", tags=["OGC API - Processes (namespace)"])
     app.include_router(objects.router)
-    for router in (users.router, organisations.router, credits.router, data.router, openapi.router):
+    for router in (
+        users.router,
+        organisations.router,
+        credits.router,
+        data.router,
+        services.router,
+        platform_processes.router,
+        executions.router,
+        openapi.router,
+    ):
         app.include_router(router, prefix="/api", tags=["Platform API"])
 
     stac_dir: Path = settings.demo_stac_dir

@@ -33,6 +33,7 @@ TABLE: dict[type[e.TerrafuseError], tuple[int, str, str]] = {
     e.InvalidParameter: (400, f"{OGC}invalid-query-parameter-value", "Invalid query parameter value"),
     e.InvalidInput: (400, f"{OGC}invalid-parameter-value", "Invalid parameter value"),
     e.Unauthorized: (401, f"{OWN}unauthorized", "Unauthorized"),
+    e.InsufficientCredits: (402, f"{OWN}insufficient-credits", "Insufficient credits"),
     e.TooManyRequests: (429, f"{OWN}too-many-requests", "Too many requests"),
     e.Forbidden: (403, f"{OWN}forbidden", "Forbidden"),
     e.Conflict: (409, f"{OWN}conflict", "Conflict"),

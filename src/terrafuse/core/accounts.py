@@ -254,6 +254,11 @@ class Principal:
         """Whether nobody signed in."""
         return self.user is None
 
+    @property
+    def user_id(self) -> str | None:
+        """The signed-in user's id, or ``None`` for anonymous callers."""
+        return self.user.id if self.user is not None else None
+
     def membership(self, organisation_id: str) -> Membership | None:
         """The membership in an organisation, if the user has one."""
         return self.memberships.get(organisation_id)

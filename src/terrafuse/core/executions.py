@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 
@@ -83,6 +84,18 @@ class Execution:
     attempts: int = 0
     error_code: str | None = None
     heartbeat_at: datetime | None = None
+    # The process run it belongs to (every execution has one since processes exist; None only
+    # for rows written before), its place in a sliced group, its share of the price.
+    process_id: str | None = None
+    group_id: str | None = None
+    group_index: int | None = None
+    group_count: int | None = None
+    aggregator: bool = False
+    price: Decimal | None = None
+    delete_expiry: datetime | None = None
+    delete_warning_status: str = "none"
+    stopped: bool = False
+    executed_by: str | None = None
 
     def duration(self, now: datetime) -> float | None:
         """Seconds of compute: finished-started, or now-started while running."""

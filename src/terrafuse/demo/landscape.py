@@ -188,8 +188,13 @@ def smooth_noise(rng: np.random.Generator, grid: Grid, octaves: Sequence[tuple[f
     return total
 
 
-def hillshade(elevation: F32, res: float, sun_azimuth: float, sun_elevation: float) -> F32:
-    """Relative illumination of the terrain (1 on flat ground), with a diffuse floor of 0.25."""
+def hillshade(
+    elevation: F32, res: float, sun_azimuth: float, sun_elevation: float, floor: float = 0.25
+) -> F32:
+    """Relative illumination of the terrain (1 on flat ground) above a diffuse ``floor``.
+
+    A hazier sky (more diffuse light) means a higher floor and weaker terrain shading.
+    """
     dz_drow, dz_dcol = np.gradient(elevation.astype(np.float64), res)
     # Rows run southwards, so the northward slope is minus the row gradient.
     nx, ny, nz = -dz_dcol, dz_drow, np.ones_like(dz_dcol)
@@ -197,7 +202,7 @@ def hillshade(elevation: F32, res: float, sun_azimuth: float, sun_elevation: flo
     az, el = math.radians(sun_azimuth), math.radians(sun_elevation)
     sun = (math.sin(az) * math.cos(el), math.cos(az) * math.cos(el), math.sin(el))
     cos_i = (nx * sun[0] + ny * sun[1] + nz * sun[2]) / norm
-    return (0.25 + 0.75 * np.clip(cos_i, 0.0, None) / sun[2]).astype(np.float32)
+    return (floor + (1.0 - floor) * np.clip(cos_i, 0.0, None) / sun[2]).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -235,25 +240,40 @@ def lake_basin(model: Grid, lakes: Sequence[Lake], levels: Sequence[float], nois
     roughness noise, divided by that lake's level (a lower level shrinks the lake).
     """
     basin = np.full((model.height, model.width), 9.0, dtype=np.float32)
-    xs, ys = model.centers()
     for lake, level in zip(lakes, levels, strict=True):
-        reach = 1.8 * lake.semi_major
-        c0, c1 = np.searchsorted(xs, [lake.x - reach, lake.x + reach])
-        r0, r1 = np.searchsorted(-ys, [-(lake.y + reach), -(lake.y - reach)])
-        if c1 <= c0 or r1 <= r0:
+        found = lake_field(model, lake, noise)
+        if found is None:
             continue
-        dx = (xs[c0:c1] - lake.x)[None, :]
-        dy = (ys[r0:r1] - lake.y)[:, None]
-        az = math.radians(lake.azimuth)
-        u = (dx * math.sin(az) + dy * math.cos(az)) / lake.semi_major
-        v = (dx * math.cos(az) - dy * math.sin(az)) / lake.semi_minor
-        phi = np.arctan2(v, u)
-        radius = np.ones_like(phi)
-        for k, (amp, phase) in enumerate(lake.harmonics, start=2):
-            radius += amp * np.cos(k * phi + phase)
-        field = np.hypot(u, v) / radius + lake.roughness * noise[r0:r1, c0:c1]
-        np.minimum(basin[r0:r1, c0:c1], (field / level).astype(np.float32), out=basin[r0:r1, c0:c1])
+        window, field = found
+        np.minimum(basin[window], (field / level).astype(np.float32), out=basin[window])
     return basin
+
+
+def lake_field(
+    model: Grid, lake: Lake, noise: F32, reach: float = 1.8
+) -> tuple[tuple[slice, slice], np.ndarray] | None:
+    """One lake's basin field (float64) in the window of ``model`` within ``reach`` semi-major axes.
+
+    Returns ``(window, field)`` (``field`` < 1 is the lake at level 1), or ``None`` when the
+    window misses the grid.
+    """
+    xs, ys = model.centers()
+    extent = reach * lake.semi_major
+    c0, c1 = np.searchsorted(xs, [lake.x - extent, lake.x + extent])
+    r0, r1 = np.searchsorted(-ys, [-(lake.y + extent), -(lake.y - extent)])
+    if c1 <= c0 or r1 <= r0:
+        return None
+    dx = (xs[c0:c1] - lake.x)[None, :]
+    dy = (ys[r0:r1] - lake.y)[:, None]
+    az = math.radians(lake.azimuth)
+    u = (dx * math.sin(az) + dy * math.cos(az)) / lake.semi_major
+    v = (dx * math.cos(az) - dy * math.sin(az)) / lake.semi_minor
+    phi = np.arctan2(v, u)
+    radius = np.ones_like(phi)
+    for k, (amp, phase) in enumerate(lake.harmonics, start=2):
+        radius += amp * np.cos(k * phi + phase)
+    window = (slice(int(r0), int(r1)), slice(int(c0), int(c1)))
+    return window, np.hypot(u, v) / radius + lake.roughness * noise[window]
 
 
 def meander(

@@ -10,12 +10,17 @@ recovers the truth: water NDWI is about +0.55 to +0.75, land -0.75 to -0.25, clo
 (water covers ~10 % of the AOI and clouds ~5-7 %, which keeps Otsu's split between land and water).
 Water under a cloud edge counts as *hidden* once the cloud's opacity reaches
 ``ALPHA_HIDDEN``: from there on the bright cloud dominates the water's NDWI signal.
+
+The strip-by-strip writing (:func:`write_scene`), the sensor model (:func:`digital_numbers`) and
+the item's common parts are shared with the UK scenes (``uk_scenes.py``).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import tempfile
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +33,7 @@ from rasterio.features import rasterize
 from rasterio.windows import Window
 from shapely.geometry import Polygon, box
 
-from terrafuse.demo import world
+from terrafuse.demo import uk, world
 from terrafuse.demo.cogs import BLOCK_SIZE, copy_to_cog
 from terrafuse.demo.landscape import FieldSampler, Grid, aoi_polygon, grid_around, model_grid, smoothstep
 from terrafuse.demo.stac_items import (
@@ -53,11 +58,22 @@ ALPHA_HIDDEN = 0.2
 TRUTH_NODATA = 255
 TRUTH_KEY = "water-truth"
 SQRT6 = 6**0.5
-# Every output raster: asset key -> (data type, nodata).
-OUTPUT_TYPES: dict[str, tuple[str, int]] = {
-    **{key: ("uint16", 0) for key in world.BANDS},
-    "scl": ("uint8", 0),
-    TRUTH_KEY: ("uint8", TRUTH_NODATA),
+
+
+@dataclass(frozen=True)
+class Raster:
+    """One output raster of a scene: data type, nodata, and whether its values are classes."""
+
+    dtype: str
+    nodata: int
+    classes: bool = False  # class values get nearest-neighbour overviews (averaging invents classes)
+
+
+# Every output raster, by asset key.
+OUTPUTS: dict[str, Raster] = {
+    **{key: Raster("uint16", 0) for key in world.BANDS},
+    "scl": Raster("uint8", 0, classes=True),
+    TRUTH_KEY: Raster("uint8", TRUTH_NODATA, classes=True),
 }
 # A swath edge (descending orbit, running 13 deg east of grid north) clips a grid corner, so the
 # scenes have some nodata like real ones; it never comes closer than this to the AOI.
@@ -66,6 +82,14 @@ SWATH_EDGE_CLEARANCE_M = 300.0
 SCL_DESCRIPTION = (
     "0 no data, 3 cloud shadow, 4 vegetation, 5 not vegetated, 6 water, 8/9 cloud medium/high probability"
 )
+
+
+@dataclass(frozen=True)
+class Strip:
+    """One rendered strip: a block of every output raster (by asset key) and its cloudy pixels."""
+
+    blocks: dict[str, np.ndarray]
+    cloudy: int
 
 
 @dataclass(frozen=True)
@@ -111,8 +135,8 @@ def render_strip(
     sub: Grid,
     valid: np.ndarray,
     rng: np.random.Generator,
-) -> dict[str, np.ndarray]:
-    """All outputs of one strip: ``bands`` (5, h, w) uint16, ``scl``, ``truth``, ``cloudy``.
+) -> Strip:
+    """All outputs of one strip: the five bands (uint16), ``scl`` and the truth.
 
     ``sharp`` holds the basin and cloud density (cubic: thresholded, so they need smooth edges),
     ``soft`` the land reflectance, turbidity and cloud texture (bilinear).
@@ -141,10 +165,28 @@ def render_strip(
     cloudy = alpha > 0
     cloud_spectrum = col(world.CLOUD) * np.clip(0.9 + 0.08 * texture[cloudy], 0.7, 1.1)
     reflectance[:, cloudy] += alpha[cloudy] * (cloud_spectrum - reflectance[:, cloudy])
-    # Sensor-like noise: a texture common to all bands plus independent, signal-dependent noise
-    # per band. The latter is triangular (sum of two uniforms, std 1/sqrt(6)): close enough to
-    # Gaussian and several times cheaper to draw.
-    common = rng.standard_normal(lake.shape, dtype=np.float32)
+    bands = digital_numbers(reflectance, valid, rng)
+    ndvi = (smooth_land_nir - smooth_land_red) / (smooth_land_nir + smooth_land_red)
+    scl = np.where(ndvi > 0.4, 4, 5).astype(np.uint8)
+    scl[water] = 6
+    scl[(shadow > 0.5) & ~water] = 3
+    scl[alpha >= ALPHA_HIDDEN] = 8
+    scl[alpha >= 0.6] = 9
+    scl[~valid] = 0
+    truth = (water & (alpha < ALPHA_HIDDEN)).astype(np.uint8)
+    truth[~valid] = TRUTH_NODATA
+    blocks = {**dict(zip(world.BANDS, bands, strict=True)), "scl": scl, TRUTH_KEY: truth}
+    return Strip(blocks, int(((alpha >= 0.5) & valid).sum()))
+
+
+def digital_numbers(reflectance: np.ndarray, valid: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Stored values (reflectance x 10000, uint16, 0 outside ``valid``) of a strip's (5, h, w) bands.
+
+    Adds sensor-like noise (in place): a texture common to all bands plus independent,
+    signal-dependent noise per band. The latter is triangular (sum of two uniforms, std
+    1/sqrt(6)): close enough to Gaussian and several times cheaper to draw.
+    """
+    common = rng.standard_normal(reflectance.shape[1:], dtype=np.float32)
     noise = rng.random(reflectance.shape, dtype=np.float32)
     noise += rng.random(reflectance.shape, dtype=np.float32)
     noise -= 1.0
@@ -158,19 +200,11 @@ def render_strip(
     np.clip(reflectance, 1, 65535, out=reflectance)
     bands = reflectance.astype(np.uint16)
     bands[:, ~valid] = 0
-    ndvi = (smooth_land_nir - smooth_land_red) / (smooth_land_nir + smooth_land_red)
-    scl = np.where(ndvi > 0.4, 4, 5).astype(np.uint8)
-    scl[water] = 6
-    scl[(shadow > 0.5) & ~water] = 3
-    scl[alpha >= ALPHA_HIDDEN] = 8
-    scl[alpha >= 0.6] = 9
-    scl[~valid] = 0
-    truth = (water & (alpha < ALPHA_HIDDEN)).astype(np.uint8)
-    truth[~valid] = TRUTH_NODATA
-    return {"bands": bands, "scl": scl, "truth": truth, "cloudy": (alpha >= 0.5) & valid}
+    return bands
 
 
-def _open_tmp(path: Path, grid: Grid, dtype: str, nodata: int) -> rasterio.io.DatasetWriter:
+def open_strip_file(path: Path, grid: Grid, dtype: str, nodata: int) -> rasterio.io.DatasetWriter:
+    """A tiled one-band GeoTIFF on ``grid`` to write strips into (later copied to a COG)."""
     return rasterio.open(
         path, "w", driver="GTiff", width=grid.width, height=grid.height, count=1, dtype=dtype,
         crs=grid.crs, transform=grid.transform, nodata=nodata, tiled=True,
@@ -195,63 +229,93 @@ def generate_scene(out_dir: Path, item_id: str, resolution: float = 20.0) -> Pat
     grid, aoi = scene_grid(resolution)
     edge = swath_edge(aoi)
     fields = world.scene_fields(world.build_landscape(model_grid(grid)), spec)
-    out_dir = Path(out_dir)
+    soft_fields = np.concatenate([fields.land, fields.turbidity[None], fields.cloud_texture[None]])
+    with (
+        FieldSampler(np.stack([fields.basin, fields.cloud]), fields.model) as sharp,
+        FieldSampler(soft_fields, fields.model) as soft,
+    ):
+        render = functools.partial(render_strip, fields, sharp, soft)
+        item = functools.partial(_item, spec, grid, edge, resolution)
+        return write_scene(Path(out_dir), item_id, OUTPUTS, grid, edge, spec.seed, render, item)
+
+
+def write_scene(
+    out_dir: Path,
+    item_id: str,
+    outputs: Mapping[str, Raster],
+    grid: Grid,
+    edge: SwathEdge,
+    seed: int,
+    render: Callable[[Grid, np.ndarray, np.random.Generator], Strip],
+    item: Callable[[float], dict[str, Any]],
+) -> Path:
+    """Render a scene strip by strip into one COG per output and write its item; return the item's path.
+
+    ``render(sub, valid, rng)`` renders the strip ``sub`` (``valid``: inside the swath) with a
+    generator of its own, seeded by ``seed``, strip and resolution: reproducible, and independent
+    of how many strips were rendered before. ``item(cloud_cover)`` is the item (cover in %).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     # Strips go to plain tiled GeoTIFFs first (the COG driver can only copy a finished raster);
     # this keeps memory to a few strips even at 10 m.
     with tempfile.TemporaryDirectory(prefix=".render-", dir=out_dir) as tmp:
         tmp_dir = Path(tmp)
-        cloud_cover = _render(fields, grid, edge, resolution, tmp_dir)
-        for key in OUTPUT_TYPES:
-            if key in ("scl", TRUTH_KEY):
+        cloudy = valid_count = 0
+        with ExitStack() as stack:
+            writers = {
+                key: stack.enter_context(open_strip_file(tmp_dir / f"{key}.tif", grid, out.dtype, out.nodata))
+                for key, out in outputs.items()
+            }
+            for index, row0 in enumerate(range(0, grid.height, STRIP_ROWS)):
+                sub = grid.rows(row0, min(STRIP_ROWS, grid.height - row0))
+                valid = edge.valid(sub)
+                strip = render(sub, valid, np.random.default_rng([seed, index, round(grid.res * 100)]))
+                window = Window(0, row0, sub.width, sub.height)
+                for key, block in strip.blocks.items():
+                    writers[key].write(block, 1, window=window)
+                cloudy += strip.cloudy
+                valid_count += int(valid.sum())
+        for key, out in outputs.items():
+            if out.classes:
                 copy_to_cog(tmp_dir / f"{key}.tif", out_dir / f"{key}.tif", resampling=Resampling.nearest)
             else:
                 # The noisy low bits compress no better at higher levels; level 1 is ~40 % faster.
                 copy_to_cog(tmp_dir / f"{key}.tif", out_dir / f"{key}.tif", level=1)
-    item = _item(spec, grid, edge, resolution, cloud_cover)
-    logger.info("generated %s at %g m (%d x %d px)", item_id, resolution, grid.width, grid.height)
-    return write_item(item, out_dir / f"{item_id}.json")
+    logger.info("generated %s at %g m (%d x %d px)", item_id, grid.res, grid.width, grid.height)
+    return write_item(item(100.0 * cloudy / max(valid_count, 1)), out_dir / f"{item_id}.json")
 
 
-def _render(
-    fields: world.SceneFields, grid: Grid, edge: SwathEdge, resolution: float, tmp_dir: Path
-) -> float:
-    """Render all strips into one GeoTIFF per output in ``tmp_dir``; return the cloud cover (%)."""
-    cloudy = valid_count = 0
-    with ExitStack() as stack:
-        writers = {
-            key: stack.enter_context(_open_tmp(tmp_dir / f"{key}.tif", grid, dtype, nodata))
-            for key, (dtype, nodata) in OUTPUT_TYPES.items()
-        }
-        sharp = stack.enter_context(FieldSampler(np.stack([fields.basin, fields.cloud]), fields.model))
-        soft_fields = np.concatenate([fields.land, fields.turbidity[None], fields.cloud_texture[None]])
-        soft = stack.enter_context(FieldSampler(soft_fields, fields.model))
-        for index, row0 in enumerate(range(0, grid.height, STRIP_ROWS)):
-            sub = grid.rows(row0, min(STRIP_ROWS, grid.height - row0))
-            valid = edge.valid(sub)
-            # One generator per strip, seeded by scene, strip and resolution: reproducible, and
-            # independent of how many strips were rendered before.
-            rng = np.random.default_rng([fields.spec.seed, index, round(resolution * 100)])
-            strip = render_strip(fields, sharp, soft, sub, valid, rng)
-            window = Window(0, row0, sub.width, sub.height)
-            for i, key in enumerate(world.BANDS):
-                writers[key].write(strip["bands"][i], 1, window=window)
-            writers["scl"].write(strip["scl"], 1, window=window)
-            writers[TRUTH_KEY].write(strip["truth"], 1, window=window)
-            cloudy += int(strip["cloudy"].sum())
-            valid_count += int(valid.sum())
-    return 100.0 * cloudy / max(valid_count, 1)
+def band_assets(
+    epsg: int, grid: Grid, bands: Sequence[str]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The grid fields of every asset of a scene on ``grid``, and its reflectance band assets."""
+    common = {"epsg": epsg, "shape": (grid.height, grid.width), "transform": grid.transform}
+    assets = {key: band_asset(key, SENTINEL2_BANDS[key], href=f"./{key}.tif", **common) for key in bands}
+    return common, assets
+
+
+def acquisition_properties(
+    scene: world.SceneSpec | uk.UkScene, title: str, description: str, cloud_cover: float
+) -> dict[str, Any]:
+    """The item properties of a synthetic Sentinel-2 acquisition, title to sun elevation."""
+    return {
+        "title": title,
+        "description": description,
+        "datetime": scene.datetime,
+        "platform": scene.platform,
+        "constellation": "sentinel-2",
+        "instruments": ["msi"],
+        "eo:cloud_cover": round(cloud_cover, 2),
+        "view:sun_azimuth": scene.sun_azimuth,
+        "view:sun_elevation": scene.sun_elevation,
+    }
 
 
 def _item(
     spec: world.SceneSpec, grid: Grid, edge: SwathEdge, resolution: float, cloud_cover: float
 ) -> dict[str, Any]:
-    shape = (grid.height, grid.width)
     bbox, geometry = footprint(world.EPSG, edge.clip(box(*grid.bounds)))
-    common = {"epsg": world.EPSG, "shape": shape, "transform": grid.transform}
-    assets: dict[str, dict[str, Any]] = {
-        key: band_asset(key, SENTINEL2_BANDS[key], href=f"./{key}.tif", **common) for key in world.BANDS
-    }
+    common, assets = band_assets(world.EPSG, grid, world.BANDS)
     assets["scl"] = plain_asset(
         "./scl.tif", "Scene classification map (SCL)", roles=("data",), dtype="uint8", nodata=0,
         extra={"description": SCL_DESCRIPTION}, **common,
@@ -264,16 +328,13 @@ def _item(
         )}, **common,
     )  # fmt: skip
     properties = {
-        "title": f"Synthetic Sentinel-2 L2A-like scene {spec.item_id}",
-        "description": "Synthetic scene generated by terrafuse (no Copernicus data); water truth included.",
-        "datetime": spec.datetime,
-        "platform": spec.platform,
-        "constellation": "sentinel-2",
-        "instruments": ["msi"],
-        "eo:cloud_cover": round(cloud_cover, 2),
-        "view:sun_azimuth": spec.sun_azimuth,
-        "view:sun_elevation": spec.sun_elevation,
-        **proj_fields(world.EPSG, shape, grid.transform),
+        **acquisition_properties(
+            spec,
+            f"Synthetic Sentinel-2 L2A-like scene {spec.item_id}",
+            "Synthetic scene generated by terrafuse (no Copernicus data); water truth included.",
+            cloud_cover,
+        ),
+        **proj_fields(world.EPSG, common["shape"], grid.transform),
         "terrafuse:synthetic": True,
         "terrafuse:generator": f"terrafuse.demo.synthetic/{GENERATOR_VERSION}",
         "terrafuse:resolution": resolution,

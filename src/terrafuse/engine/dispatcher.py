@@ -111,11 +111,16 @@ class Dispatcher:
         self._thread.start()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.sweep_seconds):
-            try:
-                self.recover()
-            except Exception:
-                log.exception("dispatcher sweep failed")
+        next_sweep = time.monotonic() + self.sweep_seconds
+        # Wake often enough for the most frequent periodic job (the scheduler's tick).
+        tick = min([self.sweep_seconds, *(job.every for job in self._periodic)])
+        while not self._stop.wait(tick):
+            if time.monotonic() >= next_sweep:
+                next_sweep = time.monotonic() + self.sweep_seconds
+                try:
+                    self.recover()
+                except Exception:
+                    log.exception("dispatcher sweep failed")
             self.run_periodic()
 
     def stop(self) -> None:

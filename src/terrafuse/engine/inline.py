@@ -9,12 +9,17 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from terrafuse.errors import ExecutionCancelled
 from terrafuse.storage.base import ObjectStore
 from terrafuse.storage.local import check_key
+
+if TYPE_CHECKING:
+    from terrafuse.engine.components import ExecutionComponents
+    from terrafuse.services.base import ComponentContext, GroupMember
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -49,6 +54,8 @@ class InlineRunContext:
         progress_sink: ProgressSink | None = None,
         log_sink: LogSink | None = None,
         _span: tuple[float, float] = (0.0, 1.0),
+        components: ExecutionComponents | None = None,
+        catalog_url: str = "",
     ) -> None:
         self.execution_id = execution_id
         self._storage = storage
@@ -58,6 +65,31 @@ class InlineRunContext:
         self._log_sink = log_sink
         self._span = _span
         self._scratch: Path | None = None
+        self._components = components
+        self.catalog_url = catalog_url
+
+    def component(self, name: str, share: float) -> AbstractContextManager[ComponentContext]:
+        """Record one component of the chain (needs a runtime: see ``components``)."""
+        if self._components is None:
+            raise RuntimeError("this inline context records no components (no runtime given)")
+        return self._components.component(name, share)
+
+    @property
+    def input_data_ids(self) -> tuple[str, ...]:
+        """Data items bound to the process's file inputs (none without a runtime)."""
+        if self._components is None:
+            return ()
+        from terrafuse.engine.components import input_data_ids
+
+        return input_data_ids(self._components.rt, self._components.execution)
+
+    def group_members(self) -> list[GroupMember]:
+        """The slice executions of this execution's group (none without a runtime)."""
+        if self._components is None:
+            return []
+        from terrafuse.engine.components import group_members
+
+        return group_members(self._components.rt, self._components.execution)
 
     @property
     def storage(self) -> ObjectStore:

@@ -7,6 +7,7 @@ user-readable failure; removing partial outputs; and telling the notifier.
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 import threading
@@ -21,10 +22,13 @@ from terrafuse.engine.base import Notifier
 from terrafuse.errors import ExecutionCancelled, TerrafuseError
 from terrafuse.services.registry import ServiceRegistry
 from terrafuse.storage.base import ObjectStore
+from terrafuse.store.components import Components
 from terrafuse.store.credits import Credits
+from terrafuse.store.data import DataStore
 from terrafuse.store.db import Database
 from terrafuse.store.executions import Executions
 from terrafuse.store.organisations import Organisations
+from terrafuse.store.processes import Processes
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,34 @@ class Runtime:
     registry: ServiceRegistry
     credits: Credits
     notifier: Notifier | None = None
+    # Called with an execution's id once it has ended (settles credits, chains the group's
+    # aggregator, notifies); returns the id of an execution now due to run here, if any.
+    after_end: Callable[[str], str | None] | None = None
+
+    def ended(self, execution_id: str) -> str | None:
+        """Run the ``after_end`` hook; its failures are logged, never raised."""
+        if self.after_end is None:
+            return None
+        try:
+            return self.after_end(execution_id)
+        except Exception:
+            log.exception("after-end steps of execution %s failed", execution_id)
+            return None
+
+    @functools.cached_property
+    def components(self) -> Components:
+        """The components repository."""
+        return Components(self.db)
+
+    @functools.cached_property
+    def processes(self) -> Processes:
+        """The process repository."""
+        return Processes(self.db)
+
+    @functools.cached_property
+    def data_store(self) -> DataStore:
+        """The data repository (component outputs are data items)."""
+        return DataStore(self.db)
 
     def notify(self, execution: Execution) -> None:
         """Tell the notifier; its failures never break the run."""
@@ -103,17 +135,31 @@ class Heartbeat:
 ContextFactory = Callable[[Execution, Heartbeat], Any]
 
 
+def discard_outputs(rt: Runtime, execution_id: str) -> None:
+    """Delete what an execution wrote: its output data items and its files (results, logs)."""
+    from terrafuse.core.data import data_prefix
+
+    for data in rt.data_store.of_execution(execution_id):
+        rt.data_store.delete(data.organisation_id, data.id)
+        rt.storage.delete_prefix(data_prefix(data.organisation_id, data.id))
+    rt.storage.delete_prefix(f"{execution_id}/")
+
+
 def run_claimed(rt: Runtime, execution: Execution, make_context: ContextFactory) -> ExecutionStatus:
     """Run an execution this process has claimed (status ``running``) to its end.
 
     Returns the final status. Never raises for failures of the service itself.
     """
     rt.notify(execution)
+    if execution.attempts > 1:
+        # A lost worker's attempt may have recorded components and outputs: this run starts clean.
+        rt.components.discard_of_execution(execution.id)
+        discard_outputs(rt, execution.id)
     heartbeat = Heartbeat(rt.executions, execution.id, rt.settings.job_lease_seconds).start()
     ctx = make_context(execution, heartbeat)
     status = ExecutionStatus.FAILED
     try:
-        service = rt.registry.get(execution.service_id)
+        service = rt.registry.resolve(execution.service_id)
         outputs = service.run(ctx, dict(execution.inputs))
         ctx.check_cancelled()
         status = ExecutionStatus.SUCCESSFUL

@@ -15,14 +15,17 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from terrafuse.core.executions import Execution, ExecutionStatus
+from terrafuse.engine.components import ExecutionComponents, group_members, input_data_ids
 from terrafuse.engine.inline import output_key
 from terrafuse.engine.runner import Heartbeat, Runtime, run_claimed
 from terrafuse.errors import ExecutionCancelled
+from terrafuse.services.base import ComponentContext, GroupMember
 from terrafuse.storage.base import ObjectStore
 
 T = TypeVar("T")
@@ -71,14 +74,34 @@ def run_execution(execution_id: str, settings: dict[str, Any]) -> str:
     Safe to call more than once for the same id: only the caller that wins the claim runs it.
     """
     rt = worker_runtime(settings)
+    if _waits_for_group(rt, execution_id):
+        return "waiting"  # the last slice of its group to end runs it
     execution = rt.executions.claim(execution_id)
     if execution is None:
         return "skipped"
 
     def make_context(ex: Execution, heartbeat: Heartbeat) -> ClusterRunContext:
-        return ClusterRunContext(ex.id, settings, rt, heartbeat)
+        return ClusterRunContext(ex, settings, rt, heartbeat)
 
-    return run_claimed(rt, execution, make_context).value
+    status = run_claimed(rt, execution, make_context).value
+    due = rt.ended(execution.id)
+    if due is not None:
+        run_execution(due, settings)  # the group's aggregator, now that every slice has ended
+    return status
+
+
+def _waits_for_group(rt: Runtime, execution_id: str) -> bool:
+    """Whether this is an aggregator whose group still has slices to run."""
+    from terrafuse.store.processes import group_execution_ids
+
+    execution = rt.executions.get(execution_id)
+    if execution is None or not execution.aggregator or execution.group_id is None:
+        return False
+    for member_id in group_execution_ids(rt.db, execution.group_id):
+        member = rt.executions.get(member_id)
+        if member is not None and not member.aggregator and not member.status.finished:
+            return True
+    return False
 
 
 class _WorkerContext:
@@ -98,6 +121,11 @@ class _WorkerContext:
     def storage(self) -> ObjectStore:
         """The object store."""
         return self._rt.storage
+
+    @property
+    def catalog_url(self) -> str:
+        """The STAC catalog services search for imagery."""
+        return self._rt.settings.resolved_stac_catalog
 
     def log(self, message: str) -> None:
         """Append a log line to the execution."""
@@ -183,13 +211,28 @@ class ClusterRunContext(_WorkerContext):
     """The :class:`RunContext` of an execution running on a Dask worker."""
 
     def __init__(
-        self, execution_id: str, settings: dict[str, Any], rt: Runtime, heartbeat: Heartbeat
+        self, execution: Execution, settings: dict[str, Any], rt: Runtime, heartbeat: Heartbeat
     ) -> None:
-        self.execution_id = execution_id
+        self.execution_id = execution.id
+        self._execution = execution
         self._settings = settings
         self._runtime = rt
         self._heartbeat = heartbeat
         self._scratch: Path | None = None
+        self._components = ExecutionComponents(rt, execution, self.progress)
+
+    def component(self, name: str, share: float) -> AbstractContextManager[ComponentContext]:
+        """Record one component of the chain (see ``RunContext.component``)."""
+        return self._components.component(name, share)
+
+    @property
+    def input_data_ids(self) -> tuple[str, ...]:
+        """Data items bound to the process's file inputs."""
+        return input_data_ids(self._rt, self._execution)
+
+    def group_members(self) -> list[GroupMember]:
+        """The slice executions of this execution's group."""
+        return group_members(self._rt, self._execution)
 
     @property
     def _rt(self) -> Runtime:

@@ -8,11 +8,13 @@ the object store, and fan work out over the cluster. Services never see HTTP, SQ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
+from terrafuse.core.catalogue import PlatformFace
 from terrafuse.storage.base import ObjectStore
 
 JobControl = Literal["sync-execute", "async-execute", "dismiss"]
@@ -57,6 +59,8 @@ class ServiceDescription:
     # Cheap services run in the API process for synchronous requests (no cluster round trip).
     inline: bool = False
     metadata: tuple[dict[str, str], ...] = field(default_factory=tuple)
+    # Services users run over a region also appear in the platform catalogue (Fusion API).
+    platform: PlatformFace | None = None
 
 
 class TaskContext(Protocol):
@@ -67,6 +71,11 @@ class TaskContext(Protocol):
     @property
     def storage(self) -> ObjectStore:
         """The object store that outputs are written to."""
+        ...
+
+    @property
+    def catalog_url(self) -> str:
+        """URL or path of the STAC catalog (``catalog.json``) to search for imagery."""
         ...
 
     def check_cancelled(self) -> None:
@@ -90,6 +99,67 @@ class TaskContext(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class OutputFile:
+    """A file a component published: a new Data item of the organisation with one file."""
+
+    data_id: str
+    file_id: str
+    key: str
+    file_name: str
+    file_type: str
+    selectors: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    """What an aggregator sees of one slice execution of its group."""
+
+    execution_id: str
+    group_index: int
+    status: str  # an ExecutionStatus value
+    area_km2: float
+    outputs: tuple[OutputFile, ...]
+
+
+class ComponentContext(Protocol):
+    """One step of an execution's chain (ingestion, algorithm, aggregator) while it runs.
+
+    Its start, end, runtime, cpu and memory are recorded; logs go to the component.
+    """
+
+    name: str
+
+    def progress(self, fraction: float) -> None:
+        """How far this component is (0.0-1.0); mapped into the execution's progress."""
+        ...
+
+    def log(self, message: str) -> None:
+        """A log line of this component."""
+        ...
+
+    def add_input(self, data_id: str) -> None:
+        """Record an existing Data item (e.g. the region, or the previous component's output) as input."""
+        ...
+
+    def add_output(
+        self,
+        path: Path,
+        file_type: str,
+        *,
+        histogram_ranges: Mapping[int, tuple[float, float]] | None = None,
+        title: str | None = None,
+        description: str | None = None,
+    ) -> OutputFile:
+        """Publish a local file as an output Data item of this component (named after the file).
+
+        The file is analysed like an upload (bounds, CRS, selectors with a 10-bin histogram per
+        band). ``histogram_ranges`` fixes a band's histogram range (1-based band -> (min, max)),
+        e.g. (0, 3) for a 4-class raster so classes land in bins 0, 3, 6 and 9 in every slice.
+        """
+        ...
+
+
 class RunContext(TaskContext, Protocol):
     """The context of a service's ``run``: a task context that can also fan out work."""
 
@@ -100,6 +170,23 @@ class RunContext(TaskContext, Protocol):
         reported by each call is combined into the execution's progress. The first failure
         cancels the rest and is raised.
         """
+        ...
+
+    def component(self, name: str, share: float) -> AbstractContextManager[ComponentContext]:
+        """Record one component of the chain while the ``with`` block runs.
+
+        ``share`` is the fraction of the execution's progress this component covers. An
+        exception leaving the block marks the component unsuccessful and is re-raised.
+        """
+        ...
+
+    @property
+    def input_data_ids(self) -> tuple[str, ...]:
+        """Data items bound to the process's file inputs (empty for OGC jobs with inline inputs)."""
+        ...
+
+    def group_members(self) -> list[GroupMember]:
+        """The slice executions of this execution's group (for aggregators; empty otherwise)."""
         ...
 
 

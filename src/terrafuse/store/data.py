@@ -125,6 +125,23 @@ def _file(row: Any) -> DataFile:
     )
 
 
+def _new_file_values(file: DataFile) -> dict[str, Any]:
+    """The columns of a new file row (no downloads, no analysis attempts yet)."""
+    return {
+        "id": file.id,
+        "data_id": file.data_id,
+        "organisation_id": file.organisation_id,
+        "file_name": file.file_name,
+        "file_type": file.file_type,
+        "object_key": file.object_key,
+        "state": file.state.value,
+        "created_at": file.created_at,
+        "updated_at": file.updated_at,
+        "downloads": 0,
+        "analysis_attempts": 0,
+    }
+
+
 def _result_values(result: FileResult) -> dict[str, Any]:
     return {
         "size": result.size,
@@ -286,6 +303,36 @@ class DataStore:
             for row in rows
         ]
 
+    def add_output(self, data: Data, file: DataFile, result: FileResult, execution_id: str) -> None:
+        """Insert a component's output: a data item with one stored, analysed file, in one go."""
+        with self.db.write_conn() as c:
+            c.execute(
+                insert(_D).values(
+                    id=data.id,
+                    organisation_id=data.organisation_id,
+                    name=data.name,
+                    uploaded=False,
+                    execution_id=execution_id,
+                    created_at=data.created_at,
+                    updated_at=data.updated_at,
+                )
+            )
+            c.execute(
+                insert(_F).values(
+                    **_new_file_values(file),
+                    stored_bytes=file.stored_bytes,
+                    **_result_values(result),
+                )
+            )
+
+    def of_execution(self, execution_id: str) -> list[Data]:
+        """The data items an execution's components produced."""
+        with self.db.read_conn() as c:
+            rows = c.execute(
+                select(_D).where(_D.c.execution_id == execution_id).order_by(_D.c.created_at)
+            ).all()
+            return self._with_bounds(c, rows)
+
     # -- files ----------------------------------------------------------------------------
     def add_file(self, file: DataFile) -> DataFile:
         """Insert a new file (awaiting its upload); ``Conflict`` beyond the per-item limit."""
@@ -295,21 +342,7 @@ class DataStore:
             ).scalar_one()
             if count >= MAX_FILES_PER_DATA:
                 raise Conflict(f"a data item holds at most {MAX_FILES_PER_DATA} files")
-            c.execute(
-                insert(_F).values(
-                    id=file.id,
-                    data_id=file.data_id,
-                    organisation_id=file.organisation_id,
-                    file_name=file.file_name,
-                    file_type=file.file_type,
-                    object_key=file.object_key,
-                    state=file.state.value,
-                    created_at=file.created_at,
-                    updated_at=file.updated_at,
-                    downloads=0,
-                    analysis_attempts=0,
-                )
-            )
+            c.execute(insert(_F).values(**_new_file_values(file)))
             c.execute(update(_D).where(_D.c.id == file.data_id).values(updated_at=file.created_at))
         return file
 

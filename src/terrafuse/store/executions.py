@@ -10,7 +10,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, literal, or_, select, update
 
 from terrafuse.core.clock import utcnow
 from terrafuse.core.executions import (
@@ -64,7 +64,33 @@ def _to_model(row: Any) -> Execution:
         attempts=row.attempts,
         error_code=row.error_code,
         heartbeat_at=row.heartbeat_at,
+        process_id=row.process_id,
+        group_id=row.group_id,
+        group_index=row.group_index,
+        group_count=row.group_count,
+        aggregator=bool(row.aggregator),
+        price=row.price,
+        delete_expiry=row.delete_expiry,
+        delete_warning_status=row.delete_warning_status or "none",
+        stopped=bool(row.stopped),
+        executed_by=row.executed_by,
     )
+
+
+def _row_values(execution: Execution) -> dict[str, Any]:
+    values = {
+        name: getattr(execution, name)
+        for name in (
+            "id", "organisation_id", "service_id", "service_version", "progress", "message",
+            "error_code", "inputs", "outputs", "created_at", "updated_at", "started_at",
+            "finished_at", "heartbeat_at", "attempts", "process_id", "group_id", "group_index",
+            "group_count", "aggregator", "price", "delete_expiry", "delete_warning_status",
+            "stopped", "executed_by",
+        )
+    }  # fmt: skip
+    values["status"] = execution.status.value
+    values["request"] = request_to_json(execution.request)
+    return values
 
 
 class Executions:
@@ -74,30 +100,13 @@ class Executions:
         self.db = db
 
     # -- creation and reads ---------------------------------------------------------------
-    def add(self, execution: Execution) -> None:
-        """Insert a new execution."""
-        with self.db.write_conn() as conn:
-            conn.execute(
-                insert(_T).values(
-                    id=execution.id,
-                    organisation_id=execution.organisation_id,
-                    service_id=execution.service_id,
-                    service_version=execution.service_version,
-                    status=execution.status.value,
-                    progress=execution.progress,
-                    message=execution.message,
-                    error_code=execution.error_code,
-                    inputs=execution.inputs,
-                    request=request_to_json(execution.request),
-                    outputs=execution.outputs,
-                    created_at=execution.created_at,
-                    updated_at=execution.updated_at,
-                    started_at=execution.started_at,
-                    finished_at=execution.finished_at,
-                    heartbeat_at=execution.heartbeat_at,
-                    attempts=execution.attempts,
-                )
-            )
+    def add(self, execution: Execution, conn: Connection | None = None) -> None:
+        """Insert a new execution (in ``conn``'s transaction when given)."""
+        if conn is None:
+            with self.db.write_conn() as own:
+                self.add(execution, own)
+            return
+        conn.execute(insert(_T).values(**_row_values(execution)))
 
     def get(self, execution_id: str, organisation_id: str | None = None) -> Execution | None:
         """The execution, if it exists (and belongs to ``organisation_id`` when given)."""

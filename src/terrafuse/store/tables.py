@@ -52,6 +52,46 @@ class Base(DeclarativeBase):
     """Declarative base of all tables."""
 
 
+class CreditAmount(TypeDecorator[Decimal]):
+    """Credits, exact on every backend: NUMERIC(20, 6) on PostgreSQL, integer micro-credits on SQLite.
+
+    SQLite has no exact decimal type (NUMERIC columns hold doubles, so ``balance - 0.1`` drifts);
+    its 64-bit integers are exact, and ``balance - :x`` / ``SUM(amount)`` stay integer arithmetic.
+    """
+
+    impl = Numeric(20, 6)
+    cache_ok = True
+    _SCALE = 6  # = terrafuse.core.credits.CREDIT_PLACES (tables stay free of core imports)
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        """BIGINT micro-credits on SQLite, NUMERIC(20, 6) elsewhere."""
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(20, self._SCALE, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> Decimal | int | None:
+        """Store exactly; floats are refused (they are a bug upstream)."""
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("float given as credits")
+        number = Decimal(value)
+        if dialect.name == "sqlite":
+            micro = number.scaleb(self._SCALE)
+            if micro != micro.to_integral_value():
+                raise ValueError(f"{value} has more than {self._SCALE} decimal places")
+            return int(micro)
+        return number
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        """Decimals with exactly six places."""
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-self._SCALE)
+        return Decimal(value).quantize(Decimal(1).scaleb(-self._SCALE))
+
+
 class OrganisationRow(Base):
     """An organisation (tenant)."""
 
@@ -98,6 +138,19 @@ class ExecutionRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Since 0006 (processes): the run of a process this execution belongs to, its slice of a
+    # group, its share of the price and when its outputs are deleted.
+    process_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    group_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    group_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    group_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    aggregator: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    price: Mapped[Decimal | None] = mapped_column(CreditAmount(), nullable=True)
+    delete_expiry: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    delete_warning_status: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    stopped: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    executed_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class ExecutionTaskRow(Base):
@@ -121,6 +174,8 @@ class ExecutionLogRow(Base):
     execution_id: Mapped[str] = mapped_column(ForeignKey("executions.id", ondelete="CASCADE"), index=True)
     logged_at: Mapped[datetime] = mapped_column(UTCDateTime())
     message: Mapped[str] = mapped_column(Text)
+    # Since 0006: the component that wrote the line (None: the execution itself).
+    component_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
 
 
 class UserRow(Base):
@@ -186,46 +241,6 @@ class LoginAttemptRow(Base):
     success: Mapped[bool] = mapped_column(Boolean)
 
 
-class CreditAmount(TypeDecorator[Decimal]):
-    """Credits, exact on every backend: NUMERIC(20, 6) on PostgreSQL, integer micro-credits on SQLite.
-
-    SQLite has no exact decimal type (NUMERIC columns hold doubles, so ``balance - 0.1`` drifts);
-    its 64-bit integers are exact, and ``balance - :x`` / ``SUM(amount)`` stay integer arithmetic.
-    """
-
-    impl = Numeric(20, 6)
-    cache_ok = True
-    _SCALE = 6  # = terrafuse.core.credits.CREDIT_PLACES (tables stay free of core imports)
-
-    def load_dialect_impl(self, dialect: Dialect) -> Any:
-        """BIGINT micro-credits on SQLite, NUMERIC(20, 6) elsewhere."""
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(BigInteger())
-        return dialect.type_descriptor(Numeric(20, self._SCALE, asdecimal=True))
-
-    def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> Decimal | int | None:
-        """Store exactly; floats are refused (they are a bug upstream)."""
-        if value is None:
-            return None
-        if isinstance(value, float):
-            raise TypeError("float given as credits")
-        number = Decimal(value)
-        if dialect.name == "sqlite":
-            micro = number.scaleb(self._SCALE)
-            if micro != micro.to_integral_value():
-                raise ValueError(f"{value} has more than {self._SCALE} decimal places")
-            return int(micro)
-        return number
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        """Decimals with exactly six places."""
-        if value is None:
-            return None
-        if dialect.name == "sqlite":
-            return Decimal(int(value)).scaleb(-self._SCALE)
-        return Decimal(value).quantize(Decimal(1).scaleb(-self._SCALE))
-
-
 class CreditAccountRow(Base):
     """An organisation's available credits; the row every spending transaction updates (and locks)."""
 
@@ -287,6 +302,8 @@ class DataRow(Base):
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     uploaded: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Since 0006: the execution whose component produced it (deleted with the execution).
+    execution_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -356,3 +373,66 @@ class StorageDeletionScheduleRow(Base):
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ProcessRow(Base):
+    """A process: a service configured with inputs, options and a schedule (since 0006).
+
+    ``next_run_at`` is when the scheduler fires it next (null: not scheduled); servers claim a
+    firing with a compare-and-set on it, so a firing happens once however many servers run.
+    """
+
+    __tablename__ = "processes"
+    __table_args__ = (
+        Index("ix_processes_org_created", "organisation_id", "created_at", "id"),
+        Index("ix_processes_next_run", "next_run_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    service_key: Mapped[str] = mapped_column(String(100))
+    service_id: Mapped[str] = mapped_column(String(36))
+    ssd_id: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(200))
+    inputs: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)
+    ogc_inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    run_type: Mapped[str] = mapped_column(String(16))
+    repeat_count: Mapped[int] = mapped_column(Integer)
+    repeat_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    repeat_end: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    repeat_gap: Mapped[str | None] = mapped_column(Text, nullable=True)
+    repeat_offset: Mapped[str | None] = mapped_column(Text, nullable=True)
+    output_storage_period: Mapped[int] = mapped_column(Integer)
+    process_status: Mapped[str] = mapped_column(String(16))
+    process_status_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    process_status_changed_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    price: Mapped[Decimal] = mapped_column(CreditAmount())
+    area_km2: Mapped[float] = mapped_column(Float)
+    slices: Mapped[int] = mapped_column(Integer)
+    origin: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ComponentRow(Base):
+    """One step of an execution's chain (a Fusion ``ProcessServiceExecution``), since 0006."""
+
+    __tablename__ = "components"
+    __table_args__ = (Index("ix_components_execution", "execution_id", "chain_index"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    execution_id: Mapped[str] = mapped_column(ForeignKey("executions.id", ondelete="CASCADE"))
+    organisation_id: Mapped[str] = mapped_column(String(36), index=True)
+    chain_index: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    runtime: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cpu: Mapped[float | None] = mapped_column(Float, nullable=True)
+    memory: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    success: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    inputs: Mapped[list[str]] = mapped_column(JSON)
+    outputs: Mapped[list[str]] = mapped_column(JSON)

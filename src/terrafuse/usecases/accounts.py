@@ -333,6 +333,17 @@ def require(principal: Principal, organisation_id: str, privilege: Privilege | N
     return membership
 
 
+WRITE_PRIVILEGES = frozenset({Privilege.EXECUTE, Privilege.MANAGE})
+
+
+def require_write(principal: Principal, organisation_id: str) -> Membership:
+    """The membership, if it may create and change things (``execute`` or ``manage``)."""
+    membership = require(principal, organisation_id)
+    if not membership.privileges & WRITE_PRIVILEGES:
+        raise Forbidden("this needs the 'execute' privilege in the organisation")
+    return membership
+
+
 def organisations(ctx: Accounts, principal: Principal) -> list[Organisation]:
     """The organisations the principal is a member of."""
     return [] if principal.user is None else ctx.organisations.list_for_user(principal.user.id)

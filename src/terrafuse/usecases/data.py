@@ -54,7 +54,7 @@ from terrafuse.errors import Conflict, Forbidden, NotFound
 from terrafuse.storage.base import ObjectStore
 from terrafuse.store.credits import Credits
 from terrafuse.store.data import DATA_LIST, FILE_LIST, DataStore
-from terrafuse.usecases.accounts import require
+from terrafuse.usecases.accounts import require, require_write
 from terrafuse.usecases.file_analysis import run_file_analysis
 
 if TYPE_CHECKING:
@@ -67,7 +67,6 @@ NO_CREDITS = (
     "the organisation has no credits left: files cannot be uploaded until credits are bought "
     "(stored files are charged daily)"
 )
-_WRITE_PRIVILEGES = frozenset({Privilege.EXECUTE, Privilege.MANAGE})
 _COPY_CHUNK = 1 << 20
 
 DATA_FILTERS = DATA_LIST.filter_names
@@ -82,7 +81,7 @@ Submit = Callable[..., None]
 
 
 def not_in_use(data_id: str) -> bool:
-    """Whether a process uses the data item. TODO(#3): ask the processes once they exist."""
+    """The ``in_use`` of a data context without processes (tests of data alone)."""
     return False
 
 
@@ -120,7 +119,10 @@ def build_data_context(rt: Runtime, executor: object | None = None) -> DataConte
     submit: Submit = (
         functools.partial(submit_task, key="file-analysis") if submit_task is not None else _in_thread
     )
-    return DataContext(DataStore(rt.db), rt.storage, rt.credits, rt.settings, submit)
+    # A data item bound to a process's input cannot be deleted.
+    return DataContext(
+        DataStore(rt.db), rt.storage, rt.credits, rt.settings, submit, in_use=rt.processes.using_data
+    )
 
 
 def _in_thread(fn: Callable[..., Any], *args: Any) -> None:
@@ -168,9 +170,7 @@ def _can_read(principal: Principal, organisation_id: str) -> None:
 
 
 def _can_write(principal: Principal, organisation_id: str) -> None:
-    membership = require(principal, organisation_id)
-    if not membership.privileges & _WRITE_PRIVILEGES:
-        raise Forbidden("this needs the 'execute' privilege in the organisation")
+    require_write(principal, organisation_id)
 
 
 def _data(ctx: DataContext, organisation_id: str, data_id: str) -> Data:

@@ -7,16 +7,17 @@ answers exactly as one that does not exist.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from terrafuse.core.accounts import ANONYMOUS, Principal, Privilege
-from terrafuse.core.clock import new_id, utcnow
+from terrafuse.core.clock import utcnow
 from terrafuse.core.executions import Execution, ExecutionFilter, ExecutionRequest, ExecutionStatus
 from terrafuse.core.organisations import Organisation
+from terrafuse.engine.components import ExecutionComponents
 from terrafuse.engine.dispatcher import Dispatcher
 from terrafuse.engine.inline import InlineRunContext
-from terrafuse.engine.runner import Heartbeat, Runtime, run_claimed
+from terrafuse.engine.runner import Heartbeat, Runtime, discard_outputs, run_claimed
 from terrafuse.errors import (
     ExecutionFailed,
     NoSuchExecution,
@@ -89,33 +90,37 @@ def submit(
     request: ExecutionRequest,
     mode: Mode,
     sync_timeout: float = 600.0,
+    principal: Principal = ANONYMOUS,
 ) -> Execution:
-    """Validate and record a new execution, then run it (sync) or queue it (async).
+    """Validate, price and record a new job, then run it (sync) or queue it (async).
 
-    Nothing is stored when the inputs are invalid. In sync mode the returned execution is
-    finished unless ``sync_timeout`` passed first.
+    The job is the one execution of a new run-once process of the organisation (so the platform
+    API sees it too); its price is reserved from the organisation's credits in the same
+    transaction, and nothing is stored when the inputs are invalid or the credits too few. In
+    sync mode the returned execution is finished unless ``sync_timeout`` passed first.
     """
+    from terrafuse.usecases.firings import plan_executions, record_firing
+    from terrafuse.usecases.processes import ogc_process
+
     inputs = validate_inputs(service.description, raw_inputs)
     service.check_inputs(inputs)
-    now = utcnow()
+    rt = platform.rt
+    process = ogc_process(platform, principal, org.id, service, inputs)
+    now = process.created_at
     inline = mode is Mode.SYNC and service.description.inline
-    execution = Execution(
-        id=new_id(),
-        organisation_id=org.id,
-        service_id=service.description.id,
-        service_version=service.description.version,
+    [planned] = plan_executions(platform, process, now, principal.user_id)
+    execution = replace(
+        planned,
+        request=request,
         # An inline run is claimed by this process from the start (one write fewer).
         status=ExecutionStatus.RUNNING if inline else ExecutionStatus.ACCEPTED,
-        inputs=inputs,
-        request=request,
-        created_at=now,
-        updated_at=now,
         started_at=now if inline else None,
         heartbeat_at=now if inline else None,
         attempts=1 if inline else 0,
     )
-    rt = platform.rt
-    rt.executions.add(execution)
+    with rt.db.write_conn() as conn:
+        rt.processes.add(process, conn)
+        record_firing(platform, process, [execution], conn, {})
     if inline:
         _run_inline(rt, execution)
     else:
@@ -135,9 +140,12 @@ def _run_inline(rt: Runtime, execution: Execution) -> None:
             cancelled=heartbeat.cancelled.is_set,
             progress_sink=heartbeat.set_progress,
             log_sink=lambda message: rt.executions.add_log(ex.id, message),
+            components=ExecutionComponents(rt, ex, heartbeat.set_progress),
+            catalog_url=rt.settings.resolved_stac_catalog,
         )
 
     run_claimed(rt, execution, make_context)
+    rt.ended(execution.id)
 
 
 def get(platform: Platform, org: Organisation, execution_id: str) -> Execution:
@@ -156,15 +164,15 @@ def list_executions(
 
 
 def dismiss(platform: Platform, org: Organisation, execution_id: str) -> Execution:
-    """Stop the execution if it is queued or running, and delete its outputs."""
-    before = get(platform, org, execution_id)
+    """Stop the job if it is queued or running (charging the part done), and delete its results."""
+    from terrafuse.usecases.firings import abort
+
+    get(platform, org, execution_id)
+    # Queued work is dropped; running work sees the dismissal (heartbeat) and stops by itself.
+    abort(platform, execution_id, "dismissed by the client")
     execution = platform.rt.executions.dismiss(execution_id, "dismissed by the client")
     assert execution is not None
-    if before.status is ExecutionStatus.ACCEPTED:
-        # Not started: drop the queued task. Running work sees the dismissal (heartbeat) and stops
-        # by itself; its task is left to end, so the executor keeps tracking it until it really has.
-        platform.dispatcher.executor.cancel(execution_id)
-    platform.rt.storage.delete_prefix(f"{execution_id}/")
+    discard_outputs(platform.rt, execution_id)
     return execution
 
 

@@ -70,7 +70,7 @@ def _analyse(storage: ObjectStore, settings: Settings, found: DataFile) -> FileR
 
     size = found.stored_bytes or 0
     try:
-        with _readable(storage, found.object_key, settings.scratch_dir) as path:
+        with readable_copy(storage, found.object_key, settings.scratch_dir) as path:
             return result_of(analyse_file(path, found.file_type, found.file_name), found.file_type)
     except (NotFound, FileNotFoundError):
         return FileResult(size=size, publishable=False, error="the uploaded file is missing from storage")
@@ -84,7 +84,7 @@ def _analyse(storage: ObjectStore, settings: Settings, found: DataFile) -> FileR
 
 
 @contextlib.contextmanager
-def _readable(storage: ObjectStore, key: str, scratch: Path) -> Iterator[Path]:
+def readable_copy(storage: ObjectStore, key: str, scratch: Path) -> Iterator[Path]:
     """A local path of the object: the stored file itself, or a scratch copy."""
     local = storage.local_path(key)
     if local is not None:

@@ -7,7 +7,8 @@ number of servers, have the effect of one:
 1. every organisation storing bytes is charged one day of storage for the current UTC day
    (:func:`~terrafuse.usecases.credits.charge_storage_daily`: one charge per day);
 2. an organisation whose balance is zero or less and that stores bytes gets a deletion schedule
-   (``delete_after`` = now + ``storage_grace_days``) and is notified once;
+   (``delete_after`` = now + ``storage_grace_days``) and is notified once (a log line, and a
+   notice to its managers by e-mail/SMS per their ``account`` notification preferences);
 3. a schedule whose organisation has credits again (or stores nothing any more) is cancelled;
 4. once ``delete_after`` has passed, the organisation's data items, their files and their bytes
    are deleted (items a process uses are kept and retried later), and the schedule is closed.
@@ -20,7 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from terrafuse.core.accounts import Privilege
 from terrafuse.core.credits import DeletionSchedule
+from terrafuse.notifications import Notifications
+from terrafuse.notifications.messages import out_of_credits
 from terrafuse.store.storage_billing import DeletionSchedules
 from terrafuse.usecases.credits import charge_storage_daily, organisations_out_of_credits
 from terrafuse.usecases.data import delete_organisation_data, stored_bytes
@@ -48,11 +52,19 @@ class StorageBillingRun:
     deleted: tuple[str, ...]  # data deleted this run (schedule closed)
 
 
-def notify_deletion_scheduled(organisation_id: str, schedule: DeletionSchedule, nbytes: int) -> None:
+def notify_deletion_scheduled(
+    platform: Platform,
+    organisation_id: str,
+    schedule: DeletionSchedule,
+    nbytes: int,
+    notifications: Notifications | None = None,
+) -> dict[str, list[str]]:
     """Tell the organisation its stored files will be deleted unless it buys credits.
 
-    TODO(#4): e-mail the organisation's managers; for now operators see the log line and the
-    schedule's ``notified_at`` records that the notice went out.
+    Operators see a warning log line; every member holding the ``manage`` privilege is told on
+    the channels of their ``account`` notification preference, with times in their time zone.
+    Returns user id -> channels that succeeded. Never raises: the schedule's ``notified_at``
+    is already set, and a broken mail server must not stop the billing run.
     """
     log.warning(
         "organisation %s is out of credits: its %d stored bytes will be deleted after %s "
@@ -61,10 +73,35 @@ def notify_deletion_scheduled(organisation_id: str, schedule: DeletionSchedule, 
         nbytes,
         schedule.delete_after.isoformat(),
     )
+    told: dict[str, list[str]] = {}
+    try:
+        if notifications is None:
+            notifications = Notifications.from_settings(platform.rt.settings)
+        if not notifications.enabled:
+            return told
+        org = platform.rt.organisations.by_id(organisation_id)
+        name = org.name if org is not None else organisation_id
+        users = platform.accounts.users
+        for membership, _email in platform.accounts.memberships.for_organisation(organisation_id):
+            if Privilege.MANAGE not in membership.privileges:
+                continue
+            user = users.get(membership.user_id)
+            if user is None:
+                continue
+            message = out_of_credits(name, nbytes, schedule.delete_after, time_zone=user.time_zone)
+            told[user.id] = notifications.deliver(user, "account", message)
+    except Exception:  # the notice is best effort; the log line above already went out
+        log.exception("out-of-credits notice for organisation %s failed", organisation_id)
+    return told
 
 
-def run_storage_billing(platform: Platform, now: datetime) -> StorageBillingRun:
-    """Charge today's storage, schedule, notify, cancel and carry out deletions (see module)."""
+def run_storage_billing(
+    platform: Platform, now: datetime, notifications: Notifications | None = None
+) -> StorageBillingRun:
+    """Charge today's storage, schedule, notify, cancel and carry out deletions (see module).
+
+    ``notifications`` defaults to the channels configured in the platform's settings.
+    """
     if now.tzinfo is None:
         raise ValueError("naive datetime given to the storage billing")
     settings = platform.rt.settings
@@ -89,7 +126,7 @@ def run_storage_billing(platform: Platform, now: datetime) -> StorageBillingRun:
         active[org] = schedule
         scheduled.append(org)
         if schedule.notified_at is None and schedules.mark_notified(org, now):
-            notify_deletion_scheduled(org, schedule, nbytes)
+            notify_deletion_scheduled(platform, org, schedule, nbytes, notifications)
             notified.append(org)
 
     cancelled: list[str] = []

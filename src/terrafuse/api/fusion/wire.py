@@ -52,6 +52,7 @@ class Shape(enum.StrEnum):
     VALUE = "value"
     LIST = "list"
     DICT = "dict"
+    ANY = "any"  # passed on as given (the use case parses it, e.g. a schedule gap as text or parts)
 
 
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -144,6 +145,8 @@ def _shaped(model: str, name: str, value: Any, shape: Shape) -> Any:
     key = f"{model}[{name}]"
     if value is None:
         return None
+    if shape is Shape.ANY:
+        return value
     if shape is Shape.VALUE:
         if isinstance(value, list | dict):
             raise InvalidInput(f"{key} must be a single value, not a {type(value).__name__}")

@@ -42,7 +42,7 @@ class OgcCallbacks:
         if execution.status is ExecutionStatus.RUNNING and sub.in_progress_uri:
             self._post(sub.in_progress_uri, docs.status_info(root, execution))
         elif execution.status is ExecutionStatus.SUCCESSFUL and sub.success_uri:
-            desc = self.rt.registry.get(execution.service_id).description
+            desc = self.rt.registry.resolve(execution.service_id).description
             ttl = self.rt.settings.result_url_ttl
 
             def url_for(key: str) -> str:

@@ -181,12 +181,39 @@ _SCHEMAS: dict[str, Any] = {
 }
 
 
+def oas30(schema: Any) -> Any:
+    """A JSON Schema rewritten in the OpenAPI 3.0 dialect: ``const`` becomes a one-value ``enum``
+    and a list of types becomes one type (``nullable`` for null) or an ``anyOf`` of types."""
+    if isinstance(schema, list):
+        return [oas30(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "const":
+            out["enum"] = [value]
+        elif key == "type" and isinstance(value, list):
+            types = [t for t in value if t != "null"]
+            if len(types) != len(value):
+                out["nullable"] = True
+            if len(types) == 1:
+                out["type"] = types[0]
+            elif types:
+                out["anyOf"] = [{"type": t} for t in types]
+        elif key == "properties" and isinstance(value, dict):
+            out[key] = {name: oas30(sub) for name, sub in value.items()}
+        else:
+            out[key] = oas30(value)
+    return out
+
+
 def _execute_schema(service: Service) -> dict[str, Any]:
     desc = service.description
     inputs: dict[str, Any] = {}
     required = []
     for name, i in desc.inputs.items():
-        schema = {k: v for k, v in i.schema.items() if k not in ("contentMediaType", "contentEncoding")}
+        plain = {k: v for k, v in i.schema.items() if k not in ("contentMediaType", "contentEncoding")}
+        schema = oas30(plain)
         if i.max_occurs != 1:
             schema = {"type": "array", "items": schema}
         inputs[name] = {

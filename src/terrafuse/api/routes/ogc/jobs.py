@@ -137,7 +137,7 @@ async def dismiss_job(job_id: str, scope: OgcScope = Depends(ogc_scope)) -> Resp
 def job_results(job_id: str, scope: OgcScope = Depends(ogc_scope)) -> Response:
     """The results, in the form the execute request asked for."""
     execution = uc.results(scope.platform, scope.org, job_id)
-    desc = scope.platform.rt.registry.get(execution.service_id).description
+    desc = scope.platform.rt.registry.resolve(execution.service_id).description
     url_for = url_signer(scope)
     if execution.request.response is ResponseForm.DOCUMENT:
         return JSONResponse(docs.results_document(scope.root, execution, desc, url_for))
@@ -148,7 +148,7 @@ def job_results(job_id: str, scope: OgcScope = Depends(ogc_scope)) -> Response:
 def job_output(job_id: str, output_id: str, scope: OgcScope = Depends(ogc_scope)) -> Response:
     """A single output's raw content (the target of results sent by reference)."""
     execution = uc.results(scope.platform, scope.org, job_id)
-    desc = scope.platform.rt.registry.get(execution.service_id).description
+    desc = scope.platform.rt.registry.resolve(execution.service_id).description
     if output_id not in (execution.outputs or {}):
         raise NotFound(f"job {job_id!r} has no output {output_id!r}")
     return single_output_response(execution, desc, output_id, url_signer(scope))

@@ -66,7 +66,14 @@ async def execute(process_id: str, request: Request, scope: OgcScope = Depends(o
     parsed = parse_execute(body, desc, prefs)
     mode = choose_mode(prefs, desc, parsed.asks_async)
     execution = await run_in_threadpool(
-        uc.submit, scope.platform, scope.org, service, parsed.inputs, parsed.request, mode
+        uc.submit,
+        scope.platform,
+        scope.org,
+        service,
+        parsed.inputs,
+        parsed.request,
+        mode,
+        principal=scope.principal,
     )
     applied = preference_applied(prefs, mode, parsed.request)
     headers = {"Preference-Applied": applied} if applied else {}

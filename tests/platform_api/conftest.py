@@ -8,12 +8,6 @@ all of them.
 
 from __future__ import annotations
 
-import fcntl
-import os
-import subprocess
-import sys
-import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +29,7 @@ from terrafuse.usecases.accounts import Accounts
 from terrafuse.usecases.credits import purchase
 from terrafuse.usecases.executions import Platform
 from tests.support.server import ServerProcess
+from tests.support.venvs import cached_environment
 
 PASSWORD = "Correct-Horse1!"
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=256, parallelism=1)
@@ -167,36 +162,6 @@ def sdk_v1_python(request: pytest.FixtureRequest) -> Path:
 
 
 def sdk_v1_environment(request: pytest.FixtureRequest, extras: tuple[str, ...]) -> Path:
-    """The Python of a virtual environment with the SDK 1.1.4 and ``extras`` (pip requirements).
-
-    Built once (``python -m venv`` + pip from the package cache) and kept in pytest's cache
-    folder, keyed by SDK, Python version and extras, so later runs reuse it; a lock keeps parallel
-    runs from building it twice, and a marker written last means a half-built one is rebuilt.
-    """
-    suffix = f"-{uuid.uuid5(uuid.NAMESPACE_URL, ' '.join(extras)).hex[:8]}" if extras else ""
-    key = f"fusion-sdk-{SDK_V1}-py{sys.version_info.major}.{sys.version_info.minor}{suffix}"
-    cache = getattr(request.config, "cache", None)
-    root = Path(cache.mkdir(key)) if cache is not None else Path(tempfile.gettempdir()) / f"terrafuse-{key}"
-    root.mkdir(parents=True, exist_ok=True)
-    venv, marker = root / "venv", root / "ready"
-    python = venv / "bin" / "python"
-    with open(root / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if marker.exists() and python.exists():
-            return python
-        marker.unlink(missing_ok=True)
-        started = time.monotonic()
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
-        steps = (
-            [sys.executable, "-m", "venv", "--clear", str(venv)],
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             f"fusion-platform-python-sdk=={SDK_V1}", *extras],
-        )  # fmt: skip
-        for step in steps:
-            done = subprocess.run(step, capture_output=True, text=True, timeout=900, env=env)
-            if done.returncode != 0:
-                pytest.fail(
-                    f"could not prepare the SDK {SDK_V1} environment: {' '.join(step)}\n{done.stderr[-3000:]}"
-                )
-        marker.write_text(f"built in {time.monotonic() - started:.1f} s\n")
-    return python
+    """The Python of a cached virtual environment with the SDK 1.1.4 and ``extras`` (pip requirements)."""
+    requirements = [f"fusion-platform-python-sdk=={SDK_V1}", *extras]
+    return cached_environment(request, f"fusion-sdk-{SDK_V1}", requirements)

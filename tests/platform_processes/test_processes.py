@@ -352,13 +352,11 @@ def test_rename_works_and_inputs_and_options_are_fixed(
 ) -> None:
     process = create_process(me, "Before", ids[ELEVATION], regions["glasgow"], CHEAP)
     pid = process["id"]
-    # The SDK echoes every field it holds; the server keeps what may not change.
+    # The SDK echoes every field it holds: unchanged inputs and options and read-only fields pass.
     echoed = {f"Process[{k}]": json.dumps(v) if isinstance(v, list | dict) else v for k, v in process.items()}
     echoed.update(
         {
             "Process[name]": "After",
-            "Process[inputs]": json.dumps([{"input": 1, "id": regions["lake"]}]),
-            "Process[options]": json.dumps([{"name": "resolution", "value": "500"}]),
             "Process[price]": "0.01",
             "Process[process_status]": "execute",
             "Process[service_id]": ids[CLOUDS],
@@ -372,6 +370,20 @@ def test_rename_works_and_inputs_and_options_are_fixed(
         assert model["options"] == process["options"]
         assert model["price"] == process["price"] and model["service_id"] == ids[ELEVATION]
         assert model["process_status"] == "stop"
+    # Changed inputs or options are refused, not silently dropped; nothing changes.
+    other_input = {
+        **echoed,
+        "Process[name]": "Moved",
+        "Process[inputs]": json.dumps([{"input": 1, "id": regions["lake"]}]),
+    }
+    refused(me.patch(f"/processes/{pid}", json=other_input), 400, "input 1", "copy")
+    other_option = {
+        **echoed,
+        "Process[name]": "Coarser",
+        "Process[options]": json.dumps([{"name": "resolution", "value": "500"}]),
+    }
+    refused(me.patch(f"/processes/{pid}", json=other_option), 400, "resolution", "copy")
+    assert me.process(pid) == again
     refused(me.patch(f"/processes/{pid}", json={"Process[name]": "  "}), 400, "name")
     assert me.process(pid)["name"] == "After"
 

@@ -409,7 +409,9 @@ def _maybe_notify(rt: Any, execution: Execution) -> None:
     """Tell the user who executed it, once per group (or execution), when all of it has ended."""
     key = _X.c.group_id == execution.group_id if execution.group_id else _X.c.id == execution.id
     with rt.db.read_conn() as c:
-        members = c.execute(select(_X).where(key)).all()
+        members = c.execute(
+            select(_X.c.id, _X.c.status, _X.c.group_index, _X.c.message, _X.c.aggregator).where(key)
+        ).all()
     if not members or not all(ExecutionStatus(m.status).finished for m in members):
         return
     now = utcnow()
@@ -470,7 +472,7 @@ def expire_executions(platform: Any, now: datetime | None = None) -> tuple[list[
     finished = [s.value for s in ExecutionStatus if s.finished]
     with rt.db.read_conn() as c:
         warn_rows = c.execute(
-            select(_X).where(
+            select(_X.c.id, _X.c.group_id, _X.c.process_id, _X.c.executed_by, _X.c.delete_expiry).where(
                 _X.c.delete_expiry.is_not(None),
                 _X.c.delete_expiry <= soon,
                 _X.c.delete_expiry > now,

@@ -39,8 +39,7 @@ def _execution(platform: Any, organisation_id: str, execution_id: str) -> Execut
 def embedded(platform: Any, process_id: str) -> list[Execution]:
     """A process's executions, newest first (what its record embeds)."""
     ids = process_execution_ids(platform.rt.db, process_id)[-EMBEDDED_LIMIT:]
-    found = [platform.rt.executions.get(i) for i in reversed(ids)]
-    return [e for e in found if e is not None]
+    return platform.rt.executions.summaries(list(reversed(ids)))
 
 
 def list_executions(
@@ -49,7 +48,7 @@ def list_executions(
     """A page of a process's executions (by firing time) and the next page's cursor."""
     get_process(platform, principal, organisation_id, process_id)
     ids, last = execution_page(platform.rt.db, process_id, query)
-    return [e for e in (platform.rt.executions.get(i) for i in ids) if e is not None], last
+    return platform.rt.executions.summaries(ids), last
 
 
 def get_execution(platform: Any, principal: Principal, organisation_id: str, execution_id: str) -> Execution:

@@ -51,7 +51,13 @@ CREATE_FIELDS = {
     "repeat_offset": "any",
     "output_storage_period": "value",
 }
-PATCH_FIELDS = {name: shape for name, shape in CREATE_FIELDS.items() if name in MUTABLE_AFTER_CREATE}
+# SDKs send the whole process back on an update: inputs and options are read too, and refused
+# only when they differ from the stored ones.
+PATCH_FIELDS = {
+    name: shape
+    for name, shape in CREATE_FIELDS.items()
+    if name in MUTABLE_AFTER_CREATE or name in ("inputs", "options")
+}
 MAX_NAME_LENGTH = 200
 
 
@@ -421,8 +427,9 @@ def update_process(
     from terrafuse.core.schedules import validate_schedule
     from terrafuse.usecases.firings import schedule_of
 
+    _refuse_changed_configuration(platform, process, fields)
     current = schedule_of(process, cursor=False)
-    schedule_fields = {k: v for k, v in fields.items() if k != "name"}
+    schedule_fields = {k: v for k, v in fields.items() if k in MUTABLE_AFTER_CREATE and k != "name"}
     if schedule_fields:
         # The SDK sends every field back on a rename; an unchanged schedule (perhaps one whose
         # start has passed since it was made) is not re-validated, or old processes could never
@@ -437,6 +444,45 @@ def update_process(
         changes["updated_at"] = now
         platform.rt.processes.update(process.id, changes)
     return _process(platform, organisation_id, process_id)
+
+
+def _refuse_changed_configuration(platform: Any, process: Process, fields: Mapping[str, Any]) -> None:
+    """Inputs and options are fixed once a process exists: sent back unchanged is fine, changed is
+    an error (rather than silently ignored)."""
+    from terrafuse.core.options import decode_option, encode_option
+
+    f = face(_service(platform, process))
+    for item in fields.get("options") or []:
+        spec = f.option(item.get("name")) if isinstance(item, Mapping) else None
+        if spec is None:
+            continue
+        raw = item.get("value")
+        try:
+            sent = encode_option(spec, decode_option(spec, None if raw is None else str(raw)))
+        except InvalidInput:
+            sent = None if raw is None else str(raw)
+        if sent != process.options.get(spec.name):
+            raise InvalidInput(
+                f"option {spec.name!r} cannot change once the process is created; copy the process "
+                "to run it with other options"
+            )
+    bound = {b.input: b.data_id for b in process.inputs}
+    for item in fields.get("inputs") or []:
+        if not isinstance(item, Mapping):
+            continue
+        data_id = item.get("id") or item.get("data_id")
+        if data_id is not None and str(data_id) != bound.get(_input_number(item.get("input"))):
+            raise InvalidInput(
+                f"input {item.get('input')} cannot change once the process is created; copy the "
+                "process to run it over other data"
+            )
+
+
+def _input_number(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def execute_process(platform: Any, principal: Principal, organisation_id: str, process_id: str) -> Process:

@@ -78,6 +78,7 @@ def serve(
     lines = [
         f"terrafuse is running at {url}/",
         f"  OGC API - Processes:  {url}/ogc-api/" + (f"  and  {url}/acme/ogc-api/" if settings.demo else ""),
+        f"  platform API:         {url}/api  (api_url of the terrafuse and Fusion Platform SDKs)",
         f"  data folder:          {settings.data_dir}",
         f"  database:             {settings.resolved_database_url}",
         f"  object store:         {settings.resolved_storage_dir}",
@@ -96,6 +97,12 @@ def serve(
 
         lines.append(f"  demo STAC catalog:    {url}/stac/catalog.json")
         lines += [f"    {item_id}: {url}/stac/{item_url_path(catalog, item_id)}" for item_id in SEED_ITEM_IDS]
+        from terrafuse.demo import uk
+
+        lines.append(
+            f"    + {len(uk.GLASGOW_ITEM_IDS) + len(uk.LAKE_DISTRICT_ITEM_IDS)} Sentinel-2 scenes and "
+            f"{len(uk.DEM_ITEM_IDS)} DEM tiles over Glasgow and the Lake District (the SDK guide's examples)"
+        )
     typer.echo("\n".join(lines))
     try:
         uvicorn.run(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -117,3 +118,64 @@ def test_a_rerun_starts_clean_of_the_lost_attempt(platform: Platform) -> None:
     assert done.status is ExecutionStatus.SUCCESSFUL and done.attempts == 2
     assert platform.rt.components.of_execution(ex.id) == []
     assert not platform.rt.storage.exists(partial)
+
+
+def test_an_execution_deleted_while_it_runs_ends_quietly(
+    platform: Platform, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its process was deleted mid-run: the next write of the run fails on the missing row; that
+    is no crash (no error logged), and nothing it wrote is left behind."""
+    from sqlalchemy import delete
+
+    from terrafuse.engine.components import ExecutionComponents
+    from terrafuse.engine.inline import InlineRunContext
+    from terrafuse.engine.runner import Heartbeat, run_claimed
+    from terrafuse.services.base import ServiceDescription
+    from terrafuse.store.tables import ExecutionRow
+
+    rt = platform.rt
+
+    class SelfDeleting:
+        description = ServiceDescription(
+            id="self-deleting", version="1", title="Self-deleting", description="test", inputs={}, outputs={}
+        )
+
+        def check_inputs(self, inputs: dict) -> None:
+            pass
+
+        def run(self, ctx, inputs: dict) -> dict:  # type: ignore[no-untyped-def]
+            rt.storage.put_bytes(f"{ctx.execution_id}/partial.bin", b"half")
+            with rt.db.write_conn() as conn:
+                conn.execute(
+                    delete(ExecutionRow.__table__).where(ExecutionRow.__table__.c.id == ctx.execution_id)
+                )
+            with ctx.component("after the deletion", share=1.0):
+                pass
+            return {}
+
+    rt.registry.register(SelfDeleting())  # type: ignore[arg-type]
+    ex = replace(_execution(platform, ExecutionStatus.RUNNING, attempts=1), service_id="self-deleting")
+    with rt.db.write_conn() as conn:
+        conn.execute(
+            ExecutionRow.__table__.update()
+            .where(ExecutionRow.__table__.c.id == ex.id)
+            .values(service_id="self-deleting")
+        )
+
+    def context(e: Execution, heartbeat: Heartbeat) -> InlineRunContext:
+        return InlineRunContext(
+            e.id,
+            rt.storage,
+            rt.settings.scratch_dir,
+            cancelled=heartbeat.cancelled.is_set,
+            progress_sink=heartbeat.set_progress,
+            log_sink=lambda message: None,
+            components=ExecutionComponents(rt, e, heartbeat.set_progress),
+            catalog_url=rt.settings.resolved_stac_catalog,
+        )
+
+    with caplog.at_level("INFO", logger="terrafuse"):
+        status = run_claimed(rt, ex, context)
+    assert status is ExecutionStatus.DISMISSED
+    assert rt.executions.get(ex.id) is None and not rt.storage.exists(f"{ex.id}/partial.bin")
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], [r.getMessage() for r in caplog.records]

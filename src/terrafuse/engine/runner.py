@@ -170,15 +170,21 @@ def run_claimed(rt: Runtime, execution: Execution, make_context: ContextFactory)
     except TerrafuseError as exc:
         rt.executions.finish(execution.id, ExecutionStatus.FAILED, message=exc.detail, error_code=exc.code)
     except Exception as exc:
-        # Unexpected: keep the traceback in the server log, give the user a short, safe reason.
-        log.exception("execution %s (%s) crashed", execution.id, execution.service_id)
-        rt.executions.finish(
-            execution.id,
-            ExecutionStatus.FAILED,
-            message=f"internal error in process {execution.service_id!r} ({type(exc).__name__}); "
-            "the operators have the details",
-            error_code="internal-error",
-        )
+        if rt.executions.status(execution.id) is None:
+            # Deleted while it ran (its process was deleted): what it wrote has nowhere to go.
+            log.info("execution %s was deleted while it ran (%s)", execution.id, type(exc).__name__)
+            discard_outputs(rt, execution.id)
+            status = ExecutionStatus.DISMISSED
+        else:
+            # Unexpected: keep the traceback in the server log, give the user a short, safe reason.
+            log.exception("execution %s (%s) crashed", execution.id, execution.service_id)
+            rt.executions.finish(
+                execution.id,
+                ExecutionStatus.FAILED,
+                message=f"internal error in process {execution.service_id!r} ({type(exc).__name__}); "
+                "the operators have the details",
+                error_code="internal-error",
+            )
     finally:
         heartbeat.stop()
         close = getattr(ctx, "close", None)

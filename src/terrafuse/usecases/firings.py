@@ -33,6 +33,7 @@ from terrafuse.core.executions import Execution, ExecutionRequest, ExecutionStat
 from terrafuse.core.processes import Process, ProcessStatus, share_price
 from terrafuse.engine.runner import discard_outputs
 from terrafuse.errors import InsufficientCredits
+from terrafuse.services.platform.common import GRID_EPSG
 from terrafuse.store.tables import ExecutionRow
 
 log = logging.getLogger(__name__)
@@ -48,13 +49,13 @@ def hold_reference(execution_id: str) -> str:
 
 
 def _slices(platform: Any, process: Process, f: PlatformFace) -> list[Any]:
-    from terrafuse.core.slicing import region_area_km2, slice_region
+    from terrafuse.core.slicing import slice_region
     from terrafuse.usecases.processes import region_of
 
     region = region_of(platform, process.organisation_id, f, process.inputs)
     if f.sliced:
-        return [(s.geometry, s.area_km2) for s in slice_region(region, platform.rt.settings.slice_max_km2)]
-    return [(region, float(region_area_km2(region)))]
+        return [(s.geometry, s.epsg) for s in slice_region(region, platform.rt.settings.slice_max_km2)]
+    return [(region, None)]
 
 
 def _option_inputs(f: PlatformFace, process: Process) -> dict[str, Any]:
@@ -103,9 +104,13 @@ def plan_executions(
             aggregator=aggregator,
         )
 
+    def slice_inputs(geometry: Any, epsg: int | None) -> dict[str, Any]:
+        region = {"region": shapely.geometry.mapping(geometry), **options}
+        # Every slice of a group on its region's grid (see services.platform.common.grid_crs).
+        return {**region, GRID_EPSG: epsg} if grouped and epsg is not None else region
+
     executions = [
-        member(i, f.key, {"region": shapely.geometry.mapping(geometry), **options}, False)
-        for i, (geometry, _area) in enumerate(slices)
+        member(i, f.key, slice_inputs(geometry, epsg), False) for i, (geometry, epsg) in enumerate(slices)
     ]
     if aggregate:
         executions.append(member(len(slices), AGGREGATOR_KEY, {}, True))

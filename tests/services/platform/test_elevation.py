@@ -118,3 +118,17 @@ def test_bad_resolution_and_region_are_refused() -> None:
     with pytest.raises(InvalidInput, match="Polygon"):
         ELEVATION.check_inputs({"region": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}})
     ELEVATION.check_inputs({"region": mapping(REGION)})  # resolution defaults to 30
+
+
+def test_a_slice_is_written_on_its_groups_grid(tmp_path: Path) -> None:
+    """A slice carries its group's EPSG (``grid_epsg``): the region lies in UTM zone 30, but a slice
+    of a group gridded in zone 31 is written in zone 31, so the group's outputs merge as they are."""
+    ctx = TestRunContext(tmp_path / "run", str(_dem_catalog(tmp_path / "stac")))
+    ELEVATION.run(ctx, {"region": mapping(REGION), "resolution": 90, "grid_epsg": 32631})
+    _, algorithm = ctx.components
+    with rasterio.open(ctx.output_path(algorithm.outputs[0])) as ds:
+        assert ds.crs.to_epsg() == 32631
+        heights = ds.read(1)
+    assert np.isfinite(heights).sum() > 100
+    with pytest.raises(InvalidInput, match="grid_epsg"):
+        ELEVATION.run(ctx, {"region": mapping(REGION), "resolution": 90, "grid_epsg": "32631"})

@@ -190,6 +190,24 @@ def utm_crs(region: BaseGeometry) -> str:
     return f"EPSG:{utm_epsg(region)}"
 
 
+GRID_EPSG = "grid_epsg"
+"""Internal input of a slice: the EPSG code of its group's grid (set by the platform, not clients)."""
+
+
+def grid_crs(inputs: Mapping[str, Any], region: BaseGeometry) -> str:
+    """The CRS of the outputs: a slice's group grid, else the UTM zone of the region.
+
+    Every slice of a group is written in the zone of the whole region, so their outputs merge
+    without reprojection even where the region straddles two UTM zones.
+    """
+    epsg = inputs.get(GRID_EPSG)
+    if epsg is None:
+        return utm_crs(region)
+    if isinstance(epsg, bool) or not isinstance(epsg, int):
+        raise InvalidInput(f"{GRID_EPSG} must be an EPSG code, not {epsg!r}")
+    return f"EPSG:{epsg}"
+
+
 def component_dir(ctx: RunContext, name: str) -> Path:
     """A fresh scratch folder for one component (its outputs are named after their files)."""
     folder = ctx.scratch_dir() / name

@@ -33,10 +33,10 @@ from terrafuse.services.platform.common import (
     cog_output,
     component_dir,
     describe,
+    grid_crs,
     option_value,
     parse_region,
     resolution_option,
-    utm_crs,
     write_cog,
 )
 
@@ -103,7 +103,7 @@ class ElevationService:
         """Ingest the DEM, clip it, compute the slope; returns refs of ``elevation`` and ``slope``."""
         region = parse_region(inputs)
         resolution = float(option_value(inputs, RESOLUTION))
-        crs = utm_crs(region)
+        crs = grid_crs(inputs, region)
         grid = TargetGrid.covering(region, crs, resolution)
         with ctx.component(INGESTION, share=_INGESTION_SHARE) as c:
             for data_id in ctx.input_data_ids:

@@ -32,10 +32,10 @@ from terrafuse.services.platform.common import (
     cog_output,
     component_dir,
     describe,
+    grid_crs,
     option_value,
     parse_region,
     resolution_option,
-    utm_crs,
     write_cog,
 )
 
@@ -92,6 +92,7 @@ class OpticalInputs:
     start: datetime | None
     end: datetime | None
     resolution: float
+    crs: str  # of the output grid (see ``grid_crs``)
 
 
 def parse_optical(inputs: Mapping[str, Any], resolution: OptionSpec) -> OpticalInputs:
@@ -110,7 +111,8 @@ def parse_optical(inputs: Mapping[str, Any], resolution: OptionSpec) -> OpticalI
         raise InvalidInput(
             f"start_date ({start:%Y-%m-%dT%H:%M:%SZ}) is after end_date ({end:%Y-%m-%dT%H:%M:%SZ})"
         )
-    return OpticalInputs(region, latest, start, end, float(option_value(inputs, resolution)))
+    resolution_m = float(option_value(inputs, resolution))
+    return OpticalInputs(region, latest, start, end, resolution_m, grid_crs(inputs, region))
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,7 @@ def ingest(ctx: RunContext, parsed: OpticalInputs, bands: Sequence[str], share: 
         if acquisition.coverage < 1 - _COVERED:
             c.log(f"the scenes cover {acquisition.coverage:.1%} of the region; the rest is no data")
         layers = [Layer(band, tuple(scene.band(band) for scene in acquisition.scenes)) for band in bands]
-        crs = utm_crs(parsed.region)
+        crs = parsed.crs
         grid = TargetGrid.covering(parsed.region, crs, parsed.resolution)
         size = f"{grid.width} x {grid.height}"
         c.log(f"reading {', '.join(bands)} onto a {size} grid of {grid.resolution:g} m in {crs}")

@@ -96,13 +96,10 @@ def _process(platform: Any, organisation_id: str, process_id: str) -> Process:
     return found
 
 
-def _default_storage_days(platform: Any, principal: Principal) -> int:
-    user_id = principal.user_id
-    if user_id:
-        user = platform.accounts.users.get(user_id)
-        if user is not None:
-            return int(user.default_output_storage_period)
-    return 30
+def _default_storage_days(principal: Principal) -> int:
+    """The signed-in user's default output storage period (read with the request's credentials)."""
+    user = principal.user
+    return int(user.default_output_storage_period) if user is not None else 30
 
 
 # -- templates ----------------------------------------------------------------------------------
@@ -117,7 +114,7 @@ def template(platform: Any, principal: Principal, organisation_id: str, service_
     service = find_service(platform.rt.registry, service_id)
     f = face(service)
     options = {o.name: encode_option(o, o.default) for o in f.options}
-    schedule = defaults(utcnow(), _default_storage_days(platform, principal))
+    schedule = defaults(utcnow(), _default_storage_days(principal))
     return Template(organisation_id, service, None, options, [], schedule)
 
 
@@ -153,7 +150,7 @@ def create_process(
     inputs = _check_inputs(platform, organisation_id, f, fields.get("inputs"))
     options = _check_options(f, fields.get("options"))
     now = utcnow()
-    schedule = _schedule_from(fields, None, now, _default_storage_days(platform, principal))
+    schedule = _schedule_from(fields, None, now, _default_storage_days(principal))
     region = region_of(platform, organisation_id, f, inputs)
     area, slices = _measure(platform, region, f)
     price = f.price.total(area)
@@ -199,7 +196,7 @@ def ogc_process(
 
         area = float(region_area_km2(parse_region(inputs)))
     now = utcnow()
-    schedule = defaults(now, _default_storage_days(platform, principal))
+    schedule = defaults(now, _default_storage_days(principal))
     return Process(
         id=new_id(),
         organisation_id=organisation_id,
